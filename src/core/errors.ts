@@ -1,0 +1,49 @@
+/**
+ * The one error class of pvsync. Every error carries a stable code (documented in docs/errors.md) and whether
+ * retrying the same operation can help. Foreign errors are wrapped once, at the adapter edge, with `cause`.
+ */
+export const ERROR_CODES = {
+  PVS_DB_SYNTAX: 'a database, substitution or startup file could not be read as written',
+  PVS_DB_MACRO: 'a macro was undefined or recursive where the IOC would refuse it',
+  PVS_DB_FILE: 'a file named by the IOC configuration could not be found or read',
+  PVS_CONFIG: 'a configuration value (option, environment variable, config file) is invalid',
+  PVS_ETCD_UNAVAILABLE: 'etcd could not be reached or has no quorum; retry later',
+  PVS_ETCD_COMPACTED: 'the requested etcd revision has been compacted; re-list and watch again',
+  PVS_ETCD_CONFLICT: 'a guarded etcd transaction lost its comparison (someone else wrote first)',
+  PVS_ETCD_DATA: 'a value read back from etcd does not match its schema',
+  PVS_LEASE_LOST: 'the etcd lease that proves liveness or leadership has expired',
+  PVS_CLUSTER: 'the local etcd cluster could not be started, stopped or checked',
+  PVS_QUERY: 'a ChannelFinder query parameter is invalid',
+  PVS_NOT_FOUND: 'the requested channel, property or tag does not exist',
+  PVS_AUTH: 'authentication or authorization failed',
+  PVS_BAD_REQUEST: 'an HTTP request body or parameter is invalid',
+  PVS_PROTOCOL_REMOTE: 'the peer broke the wire protocol',
+  PVS_PROTOCOL_LOCAL: 'this side tried an illegal protocol transition (a bug)',
+  PVS_INTERNAL: 'an unexpected internal failure (a bug)',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Options of a PvsError: whether a retry can help, and the wrapped foreign error. */
+export interface PvsErrorOptions {
+  readonly retryable?: boolean;
+  readonly cause?: unknown;
+}
+
+/** The base error: `code` is stable for users to match on, `retryable` says whether trying again may succeed. */
+export class PvsError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: PvsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PvsError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** True when `err` is a PvsError with one of the given codes (any code when none is given). */
+export function isPvsError(err: unknown, ...codes: ErrorCode[]): err is PvsError {
+  return err instanceof PvsError && (codes.length === 0 || codes.includes(err.code));
+}

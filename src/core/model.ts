@@ -1,0 +1,95 @@
+/**
+ * The data model of pvsync: what the parser produces, what is stored in etcd (validated on the way back in) and the
+ * ChannelFinder shapes served to clients. Stored shapes are zod schemas because etcd is a trust boundary.
+ */
+import { z } from 'zod';
+
+/** One diagnostic of a parse: `file:line:col: message`, lines and columns counted from 1. */
+export interface Diagnostic {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly severity: 'error' | 'warning' | 'note';
+  readonly message: string;
+}
+
+/** A record as an IOC would load it: name and type after macro expansion, its fields, info tags and aliases. */
+export interface IocRecord {
+  readonly name: string;
+  readonly type: string;
+  readonly fields: Readonly<Record<string, string>>;
+  readonly infos: Readonly<Record<string, string>>;
+  readonly aliases: readonly string[];
+}
+
+/** The result of reading an IOC's startup script: its environment, its records, and what went wrong. */
+export interface ParseResult {
+  readonly env: Readonly<Record<string, string>>;
+  readonly records: readonly IocRecord[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Version of the key layout and stored values (docs/keyspace.md). */
+export const SCHEMA_VERSION = 1;
+
+/** A record as stored under `records/`: what the directory needs, not every field. `gone` = vanished from the IOC. */
+export const StoredRecordSchema = z.object({
+  name: z.string().min(1),
+  type: z.string(),
+  desc: z.string().optional(),
+  infos: z.record(z.string(), z.string()),
+  aliases: z.array(z.string().min(1)),
+  gone: z.literal(true).optional(),
+});
+export type StoredRecord = z.infer<typeof StoredRecordSchema>;
+
+/** Upload state of an IOC: `uploading` while records are written, `complete` once all are, `stopped` on shutdown. */
+export const UploadStateSchema = z.enum(['uploading', 'complete', 'stopped']);
+export type UploadState = z.infer<typeof UploadStateSchema>;
+
+/** The IOC-wide key: identity, environment and upload state. Written by the IOC's uploader (or a bridge). */
+export const IocInfoSchema = z.object({
+  schema: z.literal(SCHEMA_VERSION),
+  iocId: z.string().min(1),
+  iocName: z.string(),
+  hostName: z.string(),
+  iocIP: z.string().optional(),
+  env: z.record(z.string(), z.string()),
+  uploadId: z.string().min(1),
+  state: UploadStateSchema,
+  records: z.number().int().nonnegative(),
+  updatedAt: z.string(),
+  writer: z.string(),
+});
+export type IocInfo = z.infer<typeof IocInfoSchema>;
+
+/** The leased liveness key of an IOC: present while the IOC (its uploader) is alive. */
+export const AliveSchema = z.object({
+  uploadId: z.string().min(1),
+  since: z.string(),
+  writer: z.string(),
+});
+export type Alive = z.infer<typeof AliveSchema>;
+
+/** A ChannelFinder property as nested in a channel: `channels` is always empty there. */
+export interface CfProperty {
+  name: string;
+  owner: string;
+  value: string | null;
+  channels: CfChannel[];
+}
+
+/** A ChannelFinder tag as nested in a channel. */
+export interface CfTag {
+  name: string;
+  owner: string;
+  channels: CfChannel[];
+}
+
+/** A ChannelFinder channel, exactly the four fields Phoebus accepts. */
+export interface CfChannel {
+  name: string;
+  owner: string;
+  properties: CfProperty[];
+  tags: CfTag[];
+}
