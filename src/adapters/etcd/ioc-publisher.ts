@@ -1,0 +1,216 @@
+/**
+ * Publishes one IOC's records to etcd and proves the IOC alive with a lease, until stopped. Survives etcd outages:
+ * every failure leads to a back-off and a fresh, idempotent upload (re-read, diff, write what differs).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Etcd3, Lease } from 'etcd3';
+import type { Logger } from 'pino';
+import type { Keyspace } from '../../core/keyspace.js';
+import { SCHEMA_VERSION, type Alive, type IocInfo, type IocRecord, type UploadState } from '../../core/model.js';
+import { batchOps, planRecordWrites, type PlannedOp } from '../../core/upload/plan.js';
+import { wrapEtcdError } from './errors.js';
+import { commitOps, rangePrefix } from './kv.js';
+
+/** What the publisher needs to know about the IOC and how to reach etcd. */
+export interface IocPublisherOptions {
+  readonly client: Etcd3;
+  readonly keys: Keyspace;
+  readonly iocId: string;
+  readonly iocName: string;
+  readonly hostName: string;
+  readonly iocIP?: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly records: readonly IocRecord[];
+  /** Lease TTL in seconds (etcd raises anything below its minimum, 2 s with default timings). */
+  readonly ttlSeconds: number;
+  /** Who writes (becomes the `recceiverID` property). */
+  readonly writer: string;
+  readonly log: Logger;
+  /** Transactions in flight at once during an upload (default 8). */
+  readonly concurrency?: number;
+  readonly now?: () => Date;
+}
+
+/** Figures of one completed upload. */
+export interface UploadReport {
+  readonly records: number;
+  readonly written: number;
+  readonly unchanged: number;
+  readonly markedGone: number;
+  readonly revision: number;
+  readonly seconds: number;
+}
+
+/** Keeps one IOC published and alive; `start()` resolves after the first complete upload. */
+export class IocPublisher {
+  private readonly uploadId = randomBytes(8).toString('hex');
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private lease: Lease | null = null;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+  private loopDone: Promise<void> | null = null;
+  private firstUpload: { resolve: (r: UploadReport) => void; promise: Promise<UploadReport> };
+  /** Time (ms since epoch) of the last keep-alive etcd acknowledged. */
+  lastKeepAlive = 0;
+
+  constructor(private readonly opts: IocPublisherOptions) {
+    this.log = opts.log.child({ component: 'publisher', ioc: opts.iocId });
+    this.now = opts.now ?? (() => new Date());
+    let resolve!: (r: UploadReport) => void;
+    const promise = new Promise<UploadReport>((r) => { resolve = r; });
+    this.firstUpload = { resolve, promise };
+  }
+
+  /** Begin publishing; resolves with the first complete upload's report (retrying meanwhile as long as needed). */
+  start(): Promise<UploadReport> {
+    this.loopDone ??= this.loop();
+    return this.firstUpload.promise;
+  }
+
+  /**
+   * Stop gracefully: mark the IOC stopped, delete its liveness key and revoke the lease, so its channels turn
+   * Inactive at once. If etcd cannot be reached within `timeoutMs`, the lease simply expires.
+   */
+  async stop(timeoutMs = 3000): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    // An upload in flight against an unreachable etcd must not hold the shutdown for long.
+    await withTimeout(this.loopDone ?? Promise.resolve(), timeoutMs).catch(() => undefined);
+    const lease = this.lease;
+    this.lease = null;
+    const { keys, iocId } = this.opts;
+    const work = (async () => {
+      await commitOps(this.opts.client, [
+        { type: 'delete', key: keys.alive(iocId) },
+        { type: 'put', key: keys.iocInfo(iocId), value: JSON.stringify(this.info('stopped')) },
+      ], 'mark IOC stopped');
+      await lease?.revoke();
+    })();
+    try {
+      await withTimeout(work, timeoutMs);
+      this.log.info({}, 'stopped: IOC marked inactive');
+    } catch (err) {
+      this.log.warn({ err: errMessage(err) }, 'could not mark IOC inactive; its lease will expire');
+      lease?.release();
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        const lease = await this.ensureLease();
+        const report = await this.uploadOnce(lease);
+        failures = 0;
+        this.firstUpload.resolve(report);
+        await this.waitForTrouble(lease);
+      } catch (err) {
+        if (this.stopping) break;
+        failures++;
+        const e = wrapEtcdError(err, 'upload');
+        const delay = Math.min(500 * 2 ** (failures - 1), 10_000) * (0.75 + Math.random() * 0.5);
+        this.log.warn({ err: e.message, code: e.code, failures, retryInMs: Math.round(delay) }, 'upload failed, retrying');
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private async ensureLease(): Promise<Lease> {
+    if (this.lease !== null && !this.lease.revoked()) return this.lease;
+    const lease = this.opts.client.lease(this.opts.ttlSeconds, { autoKeepAlive: true });
+    lease.on('lost', (err) => {
+      this.log.warn({ err: errMessage(err) }, 'lease lost');
+      this.wake?.();
+    });
+    lease.on('keepaliveSucceeded', () => { this.lastKeepAlive = Date.now(); });
+    try {
+      await lease.grant();
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+    this.lastKeepAlive = Date.now();
+    this.lease = lease;
+    return lease;
+  }
+
+  /** Re-read what etcd holds for this IOC, write the difference, then mark the upload complete and the IOC alive. */
+  private async uploadOnce(lease: Lease): Promise<UploadReport> {
+    const t0 = performance.now();
+    const { client, keys, iocId, records } = this.opts;
+    const snapshot = await rangePrefix(client, keys.iocRecordsPrefix(iocId));
+    const existing = new Map(snapshot.kvs.map((kv) => [kv.key, kv.value.toString()]));
+    const plan = planRecordWrites(keys, iocId, records, existing);
+    if (plan.ops.length > 0) {
+      await commitOps(client, [this.infoOp('uploading')], 'mark upload started');
+      await this.commitConcurrently(batchOps(plan.ops));
+    }
+    const leaseId = await lease.grant();
+    const alive: Alive = { uploadId: this.uploadId, since: this.now().toISOString(), writer: this.opts.writer };
+    const revision = await commitOps(client, [
+      this.infoOp('complete'),
+      { type: 'put', key: keys.alive(iocId), value: JSON.stringify(alive), lease: leaseId },
+    ], 'mark upload complete');
+    const report: UploadReport = {
+      records: records.length, written: plan.ops.length, unchanged: plan.unchanged, markedGone: plan.markedGone,
+      revision, seconds: (performance.now() - t0) / 1000,
+    };
+    this.log.info(report, 'upload committed');
+    return report;
+  }
+
+  private async commitConcurrently(batches: readonly PlannedOp[][]): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batches.length && !this.stopping) {
+        const batch = batches[next++]!;
+        await commitOps(this.opts.client, batch, 'write records');
+      }
+    };
+    const n = Math.max(1, Math.min(this.opts.concurrency ?? 8, batches.length));
+    await Promise.all(Array.from({ length: n }, worker));
+  }
+
+  private info(state: UploadState): IocInfo {
+    const o = this.opts;
+    return {
+      schema: SCHEMA_VERSION, iocId: o.iocId, iocName: o.iocName, hostName: o.hostName,
+      ...(o.iocIP !== undefined ? { iocIP: o.iocIP } : {}),
+      env: { ...o.env }, uploadId: this.uploadId, state, records: o.records.length,
+      updatedAt: this.now().toISOString(), writer: o.writer,
+    };
+  }
+
+  private infoOp(state: UploadState): PlannedOp {
+    return { type: 'put', key: this.opts.keys.iocInfo(this.opts.iocId), value: JSON.stringify(this.info(state)) };
+  }
+
+  /** Resolves when the lease is lost (then the loop re-grants and re-publishes) or when stopping. */
+  private waitForTrouble(lease: Lease): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.stopping || lease.revoked()) return resolve();
+      this.wake = () => { this.wake = null; resolve(); };
+    }).then(() => {
+      if (!this.stopping) this.lease = null;
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
+      this.wake = () => { clearTimeout(t); this.wake = null; resolve(); };
+    });
+  }
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
+  });
+}

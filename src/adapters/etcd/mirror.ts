@@ -1,0 +1,179 @@
+/**
+ * The mirror: loads a consistent snapshot of the keyspace, then follows one prefix watch from the snapshot's
+ * revision, feeding a sink (the directory). It applies every revision exactly once and in order; after a
+ * disconnect it resumes from its last applied revision, after compaction it re-lists.
+ */
+import { EventEmitter } from 'node:events';
+import type { Etcd3, IEvent, IWatchResponse, Watcher } from 'etcd3';
+import type { Logger } from 'pino';
+import type { Keyspace } from '../../core/keyspace.js';
+import { decodeChange } from '../../core/directory/decode.js';
+import type { DirectoryEvent } from '../../core/directory/events.js';
+import { wrapEtcdError } from './errors.js';
+import { rangePrefix } from './kv.js';
+
+/** What the mirror feeds: the directory, or anything else that follows the keyspace. */
+export interface MirrorSink {
+  /** Forget everything (a full re-list follows). */
+  clear(): void;
+  /** Apply the changes of one revision (or of a snapshot at that revision). */
+  apply(events: readonly DirectoryEvent[], revision: number): void;
+}
+
+/** Options of a mirror. */
+export interface MirrorOptions {
+  readonly client: Etcd3;
+  readonly keys: Keyspace;
+  readonly sink: MirrorSink;
+  readonly log: Logger;
+  /** Keys per page of the snapshot (default 5000). */
+  readonly pageSize?: number;
+}
+
+/** Follows the keyspace into a sink. Emits `applied` (revision) after every applied revision, `resynced` after a re-list. */
+export class Mirror extends EventEmitter {
+  /** The last etcd revision applied to the sink (0 before the first snapshot). */
+  revision = 0;
+  /** Re-lists done since start (compaction or watch cancellation). */
+  relists = 0;
+  /** Values that failed validation and were not applied. */
+  rejected = 0;
+  private watcher: Watcher | null = null;
+  private stopped = false;
+  private connected = false;
+  private readonly log: Logger;
+  private readonly waiters: { revision: number; resolve: () => void }[] = [];
+
+  constructor(private readonly opts: MirrorOptions) {
+    super();
+    this.log = opts.log.child({ component: 'mirror' });
+  }
+
+  /** True once a snapshot is loaded and the watch stream is up. */
+  get ready(): boolean {
+    return this.revision > 0 && this.connected;
+  }
+
+  /** Load the snapshot and start watching; retries until etcd answers (or stop() is called). */
+  async start(): Promise<void> {
+    await this.resync();
+  }
+
+  /** Stop watching. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const w = this.watcher;
+    this.watcher = null;
+    await w?.cancel().catch(() => undefined);
+  }
+
+  /** Resolves once the sink has applied `revision` (read-your-writes). */
+  waitFor(revision: number): Promise<void> {
+    if (this.revision >= revision) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ revision, resolve }));
+  }
+
+  private async resync(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        const snap = await rangePrefix(this.opts.client, this.opts.keys.root, this.opts.pageSize === undefined ? {} : { pageSize: this.opts.pageSize });
+        const events: DirectoryEvent[] = [];
+        for (const kv of snap.kvs) this.decodeInto(events, kv.key, kv.value.toString());
+        this.opts.sink.clear();
+        this.opts.sink.apply(events, snap.revision);
+        this.revision = snap.revision;
+        this.log.info({ revision: snap.revision, keys: snap.kvs.length }, 'snapshot loaded');
+        await this.watchFrom(snap.revision + 1);
+        this.emit('resynced', snap.revision);
+        this.release();
+        return;
+      } catch (err) {
+        failures++;
+        const e = wrapEtcdError(err, 'mirror snapshot');
+        const delay = Math.min(250 * 2 ** (failures - 1), 5000);
+        this.log.warn({ err: e.message, failures, retryInMs: delay }, 'snapshot failed, retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async watchFrom(startRevision: number): Promise<void> {
+    const watcher = await this.opts.client.watch().prefix(this.opts.keys.root)
+      .startRevision(String(startRevision)).create();
+    if (this.stopped) {
+      await watcher.cancel();
+      return;
+    }
+    this.watcher = watcher;
+    this.connected = true;
+    watcher.on('data', (res: IWatchResponse) => {
+      if (this.watcher === watcher) this.onData(res);
+    });
+    watcher.on('connected', () => {
+      if (!this.connected) this.log.info({ revision: this.revision }, 'watch resumed');
+      this.connected = true;
+    });
+    watcher.on('disconnected', (err: Error) => {
+      this.connected = false;
+      // etcd3 would resume from the header revision of the last response, which can lie beyond events not yet
+      // delivered during a catch-up; resume from what was really applied instead.
+      watcher.request.start_revision = String(this.revision + 1);
+      this.log.warn({ err: err.message, revision: this.revision }, 'watch disconnected, resuming');
+    });
+    watcher.on('error', (err: Error) => {
+      // Cancelled by the server: in etcd 3.4 the usual cause is compaction of the revision we need.
+      this.log.warn({ err: err.message, revision: this.revision }, 'watch cancelled, re-listing');
+      this.connected = false;
+      if (this.watcher === watcher) this.watcher = null;
+      void watcher.cancel().catch(() => undefined);
+      if (!this.stopped) {
+        this.relists++;
+        void this.resync();
+      }
+    });
+  }
+
+  private onData(res: IWatchResponse): void {
+    let batch: DirectoryEvent[] = [];
+    let batchRev = 0;
+    const flush = (): void => {
+      if (batchRev === 0) return;
+      this.opts.sink.apply(batch, batchRev);
+      this.revision = batchRev;
+      this.emit('applied', batchRev);
+      batch = [];
+      batchRev = 0;
+    };
+    for (const ev of res.events as IEvent[]) {
+      const rev = Number(ev.kv.mod_revision);
+      if (rev <= this.revision) continue; // already applied (snapshot or an earlier stream)
+      if (rev !== batchRev) {
+        flush();
+        batchRev = rev;
+      }
+      this.decodeInto(batch, ev.kv.key.toString(), ev.type === 'Delete' ? null : ev.kv.value.toString());
+    }
+    flush();
+    this.release();
+  }
+
+  private decodeInto(out: DirectoryEvent[], key: string, value: string | null): void {
+    const r = decodeChange(this.opts.keys, key, value);
+    if (r.ok) out.push(r.event);
+    else if (!r.ignored) {
+      this.rejected++;
+      this.log.warn({ key: r.key, reason: r.message }, 'invalid value ignored');
+    }
+  }
+
+  private release(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i]!;
+      if (this.revision >= w.revision) {
+        this.waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Planning an upload: which record keys must be written so that etcd holds exactly the IOC's current records
+ * (records that vanished are kept, marked `gone`), and how to cut those writes into transactions etcd accepts.
+ */
+import type { Keyspace } from '../keyspace.js';
+import { StoredRecordSchema, type IocRecord, type StoredRecord } from '../model.js';
+
+/** A put or delete of one key (the same shape the etcd adapter commits). */
+export type PlannedOp =
+  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly lease?: string }
+  | { readonly type: 'delete'; readonly key: string };
+
+/** The stored form of a parsed record: type, DESC, info tags and aliases. */
+export function toStoredRecord(rec: IocRecord): StoredRecord {
+  const desc = rec.fields['DESC'];
+  return {
+    name: rec.name,
+    type: rec.type,
+    ...(desc !== undefined && desc !== '' ? { desc } : {}),
+    infos: rec.infos,
+    aliases: [...rec.aliases],
+  };
+}
+
+/** Canonical JSON of a stored record (sorted info keys), so that unchanged records compare equal byte for byte. */
+export function encodeStoredRecord(rec: StoredRecord): string {
+  const infos: Record<string, string> = {};
+  for (const k of Object.keys(rec.infos).sort()) infos[k] = rec.infos[k]!;
+  return JSON.stringify({
+    name: rec.name,
+    type: rec.type,
+    ...(rec.desc !== undefined ? { desc: rec.desc } : {}),
+    infos,
+    aliases: rec.aliases,
+    ...(rec.gone ? { gone: true } : {}),
+  });
+}
+
+/** What an upload must write, and what it found already in place. */
+export interface RecordPlan {
+  readonly ops: PlannedOp[];
+  readonly unchanged: number;
+  readonly added: number;
+  readonly changed: number;
+  readonly markedGone: number;
+}
+
+/**
+ * Compare the IOC's records with what etcd holds (`existing`: key → stored value) and return the writes needed:
+ * a put for every new or changed record, and for every stored record the IOC no longer has, a put marking it `gone`
+ * (never a delete: its channel must stay, Inactive).
+ */
+export function planRecordWrites(
+  keys: Keyspace, iocId: string, records: readonly IocRecord[], existing: ReadonlyMap<string, string>,
+): RecordPlan {
+  const ops: PlannedOp[] = [];
+  const seen = new Set<string>();
+  let unchanged = 0, added = 0, changed = 0, markedGone = 0;
+  for (const rec of records) {
+    const key = keys.iocRecord(iocId, rec.name);
+    if (seen.has(key)) continue; // the parser merges repeated records; keep the first if it did not
+    seen.add(key);
+    const value = encodeStoredRecord(toStoredRecord(rec));
+    const old = existing.get(key);
+    if (old === value) unchanged++;
+    else {
+      if (old === undefined) added++;
+      else changed++;
+      ops.push({ type: 'put', key, value });
+    }
+  }
+  for (const [key, old] of existing) {
+    if (seen.has(key)) continue;
+    const parsed = safeParseRecord(old);
+    if (parsed?.gone) continue;
+    if (parsed === null) {
+      ops.push({ type: 'delete', key }); // unreadable garbage under our prefix: nothing to keep
+      continue;
+    }
+    ops.push({ type: 'put', key, value: encodeStoredRecord({ ...parsed, gone: true }) });
+    markedGone++;
+  }
+  return { ops, unchanged, added, changed, markedGone };
+}
+
+function safeParseRecord(raw: string): StoredRecord | null {
+  try {
+    const r = StoredRecordSchema.safeParse(JSON.parse(raw));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Limits of one etcd transaction. */
+export interface TxnLimits {
+  readonly maxOps: number;
+  readonly maxBytes: number;
+}
+
+/** etcd 3.4: at most 128 operations per transaction and 1.5 MiB per request; keep a margin on the bytes. */
+export const ETCD_TXN_LIMITS: TxnLimits = { maxOps: 128, maxBytes: 1024 * 1024 };
+
+// Per-op framing in the protobuf request (tags, lengths, lease): a generous upper bound.
+const OP_OVERHEAD = 32;
+
+/** Cut ops into transactions within the limits; an op larger than maxBytes by itself goes alone. */
+export function batchOps<T extends PlannedOp>(ops: readonly T[], limits: TxnLimits = ETCD_TXN_LIMITS): T[][] {
+  const batches: T[][] = [];
+  let cur: T[] = [];
+  let bytes = 0;
+  for (const op of ops) {
+    const size = Buffer.byteLength(op.key) + (op.type === 'put' ? Buffer.byteLength(op.value) : 0) + OP_OVERHEAD;
+    if (cur.length > 0 && (cur.length >= limits.maxOps || bytes + size > limits.maxBytes)) {
+      batches.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(op);
+    bytes += size;
+  }
+  if (cur.length > 0) batches.push(cur);
+  return batches;
+}
