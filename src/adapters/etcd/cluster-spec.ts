@@ -1,0 +1,136 @@
+/**
+ * The description of a local etcd cluster (etcd-cluster.yml): members, ports and timing, validated with zod, and the
+ * etcd 3.4 command-line flags each member runs with. deploy/ carries the same flags for real hosts.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { PvsError } from '../../core/errors.js';
+
+const port = z.number().int().min(1).max(65535);
+
+/** One member: a name (also its directory name in the state dir) and its client and peer ports. */
+export const MemberSpecSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, "_", "." or "-", at most 63'),
+  clientPort: port,
+  peerPort: port,
+});
+
+/** The whole cluster; timing, compaction and quota apply to every member. */
+export const ClusterSpecSchema = z.strictObject({
+  token: z.string().min(1),
+  host: z.string().regex(/^[A-Za-z0-9.:-]+$/, 'an IP address or host name'),
+  members: z.array(MemberSpecSchema).min(1).max(7),
+  heartbeatIntervalMs: z.number().int().min(10).max(10_000),
+  electionTimeoutMs: z.number().int().min(50).max(50_000),
+  preVote: z.boolean(),
+  autoCompaction: z.strictObject({
+    mode: z.enum(['revision', 'periodic']),
+    // etcd takes a string: a revision count, or a duration like "1h" / an hour count in periodic mode.
+    retention: z.union([z.string().regex(/^[0-9]+(\.[0-9]+)?[hms]?$/, 'a count or a duration like "1h"'), z.number()])
+      .transform((v) => String(v)),
+  }),
+  quotaBackendBytes: z.number().int().min(0).max(8 * 1024 ** 3),
+  snapshotCount: z.number().int().min(1).default(10_000),
+}).superRefine((spec, ctx) => {
+  // etcd refuses to start otherwise ("election-timeout should be at least as 5 times as heartbeat-interval").
+  if (spec.electionTimeoutMs < 5 * spec.heartbeatIntervalMs) {
+    ctx.addIssue({ code: 'custom', path: ['electionTimeoutMs'], message: 'must be at least 5 x heartbeatIntervalMs' });
+  }
+  const names = new Set<string>();
+  const ports = new Set<number>();
+  spec.members.forEach((m, i) => {
+    if (names.has(m.name)) ctx.addIssue({ code: 'custom', path: ['members', i, 'name'], message: `duplicate "${m.name}"` });
+    names.add(m.name);
+    for (const key of ['clientPort', 'peerPort'] as const) {
+      if (ports.has(m[key])) ctx.addIssue({ code: 'custom', path: ['members', i, key], message: `port ${m[key]} used twice` });
+      ports.add(m[key]);
+    }
+  });
+});
+
+/** A validated cluster description (plain data: safe to serialize and pass to another process). */
+export type ClusterSpec = z.output<typeof ClusterSpecSchema>;
+/** One validated member. */
+export type MemberSpec = z.output<typeof MemberSpecSchema>;
+
+/** Validate a parsed document; errors are PVS_CONFIG naming the source and each failing field path. */
+export function parseClusterSpec(value: unknown, source: string): ClusterSpec {
+  const result = ClusterSpecSchema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = issue.path.length === 0 ? '(document)' : issue.path.map(String).join('.');
+    return `${field}: ${issue.message}`;
+  });
+  throw new PvsError('PVS_CONFIG', `${source}: ${problems.join('; ')}`);
+}
+
+/** Read and validate a YAML cluster description (etcd-cluster.yml). */
+export async function loadClusterSpec(path: string): Promise<ClusterSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new PvsError('PVS_CONFIG', `${path}: cannot read the cluster description`, { cause: err });
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new PvsError('PVS_CONFIG', `${path}: not valid YAML: ${(err as Error).message}`, { cause: err });
+  }
+  return parseClusterSpec(doc, path);
+}
+
+/** The member called `name`, or a PVS_CLUSTER error listing the known names. */
+export function memberOf(spec: ClusterSpec, name: string): MemberSpec {
+  const member = spec.members.find((m) => m.name === name);
+  if (member === undefined) {
+    throw new PvsError('PVS_CLUSTER', `no member "${name}" (members: ${spec.members.map((m) => m.name).join(', ')})`);
+  }
+  return member;
+}
+
+/** The client URL of a member, e.g. http://127.0.0.1:2379. */
+export function clientUrl(spec: ClusterSpec, member: MemberSpec): string {
+  return `http://${spec.host}:${member.clientPort}`;
+}
+
+/** The peer URL of a member, e.g. http://127.0.0.1:2380. */
+export function peerUrl(spec: ClusterSpec, member: MemberSpec): string {
+  return `http://${spec.host}:${member.peerPort}`;
+}
+
+/** The --initial-cluster value: name=peerURL for every member. */
+export function initialCluster(spec: ClusterSpec): string {
+  return spec.members.map((m) => `${m.name}=${peerUrl(spec, m)}`).join(',');
+}
+
+/** Whether a member starts a new cluster or rejoins with its existing data dir. */
+export type InitialClusterState = 'new' | 'existing';
+
+/** The etcd 3.4 flags of one member, as `--flag=value` strings (the same set deploy/ writes into env files). */
+export function memberFlags(spec: ClusterSpec, member: MemberSpec, dataDir: string, state: InitialClusterState): string[] {
+  const flags: Record<string, string> = {
+    name: member.name,
+    'data-dir': dataDir,
+    'listen-client-urls': clientUrl(spec, member),
+    'advertise-client-urls': clientUrl(spec, member),
+    'listen-peer-urls': peerUrl(spec, member),
+    'initial-advertise-peer-urls': peerUrl(spec, member),
+    'initial-cluster': initialCluster(spec),
+    'initial-cluster-token': spec.token,
+    'initial-cluster-state': state,
+    'heartbeat-interval': String(spec.heartbeatIntervalMs),
+    'election-timeout': String(spec.electionTimeoutMs),
+    'pre-vote': String(spec.preVote),
+    'auto-compaction-mode': spec.autoCompaction.mode,
+    'auto-compaction-retention': spec.autoCompaction.retention,
+    'quota-backend-bytes': String(spec.quotaBackendBytes),
+    'snapshot-count': String(spec.snapshotCount),
+    'enable-v2': 'false',
+    logger: 'zap',
+    'log-outputs': 'stderr',
+  };
+  return Object.entries(flags).map(([k, v]) => `--${k}=${v}`);
+}
