@@ -1,0 +1,39 @@
+/**
+ * Helpers for integration tests on the shared etcd cluster that test/global-setup.ts starts: attach to it (to stop
+ * and restart members), its endpoints, a client with deadlines, and a unique key root per test for isolation.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Etcd3 } from 'etcd3';
+import { inject } from 'vitest';
+import { createEtcdClient } from '../../src/adapters/etcd/client.js';
+import { LocalCluster } from '../../src/adapters/etcd/local-cluster.js';
+import type { TestClusterInfo } from './start-cluster.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The shared 3-member etcd cluster of the integration project. */
+    etcd: TestClusterInfo;
+  }
+}
+
+/** The shared cluster as a LocalCluster: `stopMember`/`startMember`/`leader()` act on the real processes. */
+export async function testCluster(): Promise<LocalCluster> {
+  const { spec, stateDir, etcdBin } = inject('etcd');
+  return new LocalCluster(spec, stateDir, { etcdBin, stopTimeoutMs: 10_000, healthTimeoutMs: 30_000 });
+}
+
+/** Client URLs of the shared cluster's members. */
+export function testEndpoints(): string[] {
+  return [...inject('etcd').endpoints];
+}
+
+/** A fresh keyspace root such as `/pvsync-test/mirror-3f9a2c1b/`, so tests never see each other's keys. */
+export function uniqueRoot(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9_.-]/g, '-');
+  return `/pvsync-test/${safe}-${randomBytes(4).toString('hex')}/`;
+}
+
+/** An etcd3 client on the shared cluster (or `endpoints`) with call deadlines; close it in afterAll. */
+export function etcdClient(endpoints: readonly string[] = testEndpoints()): Etcd3 {
+  return createEtcdClient(endpoints, { callTimeoutMs: 5000, dialTimeoutMs: 2000 });
+}
