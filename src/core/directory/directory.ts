@@ -1,0 +1,350 @@
+/**
+ * The in-memory directory: follows the mirror's events (IOC info, alive keys, records) and derives one channel
+ * per record name and alias by the recceiver conventions (docs/api.md). `apply` costs O(names touched); queries
+ * walk a sorted name index and build JSON only for the page returned.
+ */
+import type { CfChannel, IocInfo, StoredRecord } from '../model.js';
+import type { ChannelQuery } from '../query/channel-query.js';
+import type { DirectoryEvent } from './events.js';
+import { Interner } from './intern.js';
+import { compareNames } from './name-order.js';
+import { compileMatcher } from './matcher.js';
+import { ChannelSlot, IocNode, RecordNode } from './nodes.js';
+import { propertyCatalogue, type PropertySource } from './properties.js';
+import { SortedIndex, type Range } from './sorted-index.js';
+import { toCfChannel } from './to-cf.js';
+
+/** Configuration of a directory. */
+export interface DirectoryOptions {
+  /** Owner of every channel and nested property (default "pvsync"). */
+  readonly owner?: string;
+  /** Info tags published as properties of the same name (default ["archive"]). */
+  readonly infoWhitelist?: readonly string[];
+}
+
+/** One page of a search, with the number of all matches when asked for. */
+export interface SearchResult {
+  readonly channels: CfChannel[];
+  /** Every match of the filters, ignoring paging (size, from, search_after); null unless requested. */
+  readonly total: number | null;
+}
+
+/** A name served by several live IOCs at once. `iocIds` sorted; the channel follows the latest upload. */
+export interface Conflict {
+  readonly name: string;
+  readonly iocIds: string[];
+}
+
+const EMPTY: readonly string[] = [];
+
+/** The directory index. Single-threaded; every method is synchronous. */
+export class Directory {
+  /** Owner written on channels and properties. */
+  readonly owner: string;
+  private readonly catalogue: readonly PropertySource[];
+  private readonly whitelist: ReadonlySet<string>;
+  private readonly iocs = new Map<string, IocNode>();
+  private readonly channels = new Map<string, ChannelSlot>();
+  private readonly index = new SortedIndex();
+  private readonly multi = new Set<ChannelSlot>();
+  private readonly strings = new Interner();
+  private dirty = new Set<ChannelSlot>();
+  private rev = 0;
+
+  constructor(opts: DirectoryOptions = {}) {
+    this.owner = opts.owner ?? 'pvsync';
+    this.catalogue = propertyCatalogue(opts.infoWhitelist ?? ['archive']);
+    this.whitelist = new Set(this.catalogue.map((p) => p.name));
+  }
+
+  /** The etcd revision of the last applied batch (0 when empty or just cleared). */
+  get revision(): number {
+    return this.rev;
+  }
+
+  /** Number of channels. */
+  get size(): number {
+    return this.channels.size;
+  }
+
+  /** Apply every event of one revision (or of a snapshot at that revision), in any key order. */
+  apply(events: readonly DirectoryEvent[], revision: number): void {
+    const touched = new Set<IocNode>();
+    const shrunk = new Set<IocNode>();
+    for (const ev of events) {
+      switch (ev.kind) {
+        case 'iocInfo': {
+          const ioc = this.iocFor(ev.iocId);
+          this.setInfo(ioc, ev.value);
+          touched.add(ioc);
+          break;
+        }
+        case 'alive': {
+          const ioc = this.iocFor(ev.iocId);
+          ioc.alive = ev.value !== null;
+          touched.add(ioc);
+          break;
+        }
+        case 'record': {
+          const ioc = this.iocFor(ev.iocId);
+          this.putRecord(ioc, ev.name, ev.value);
+          if (ev.value === null) shrunk.add(ioc);
+          break;
+        }
+        default:
+          ev satisfies never;
+      }
+    }
+    // A changed IOC (liveness, upload time) may change the winner of every shared name it serves.
+    for (const ioc of touched) {
+      for (const rec of ioc.records.values()) {
+        for (const name of rec.channelNames()) {
+          const slot = this.channels.get(name);
+          if (slot !== undefined && Array.isArray(slot.cands)) this.dirty.add(slot);
+        }
+      }
+    }
+    for (const ioc of [...touched, ...shrunk]) {
+      if (ioc.info === null && !ioc.alive && ioc.records.size === 0) this.iocs.delete(ioc.id);
+    }
+    for (const slot of this.dirty) {
+      if (Array.isArray(slot.cands)) slot.win = pickWinner(slot.name, slot.cands);
+    }
+    this.dirty.clear();
+    this.rev = revision;
+  }
+
+  /** Forget everything (the mirror re-lists next). */
+  clear(): void {
+    this.iocs.clear();
+    this.channels.clear();
+    this.index.clear();
+    this.multi.clear();
+    this.strings.clear();
+    this.dirty.clear();
+    this.rev = 0;
+  }
+
+  /** The channel named exactly `name` (case-sensitive), or undefined. */
+  get(name: string): CfChannel | undefined {
+    const slot = this.channels.get(name);
+    return slot === undefined ? undefined : toCfChannel(slot, this.catalogue, this.owner);
+  }
+
+  /** One page of the channels matching `q`, sorted by name; `total` counts every match when `withTotal`. */
+  search(q: ChannelQuery, withTotal = false): SearchResult {
+    const slots: ChannelSlot[] = [];
+    const total = this.scan(q, q.size, withTotal, slots);
+    return {
+      channels: slots.map((s) => toCfChannel(s, this.catalogue, this.owner)),
+      total: withTotal ? total : null,
+    };
+  }
+
+  /** How many channels match `q` (paging parameters are ignored, as upstream). */
+  count(q: ChannelQuery): number {
+    return this.scan({ ...q, from: 0, searchAfter: null }, 0, true, []);
+  }
+
+  /** Names served by two or more live IOCs, sorted by name. */
+  conflicts(): Conflict[] {
+    const out: Conflict[] = [];
+    for (const slot of this.multi) {
+      const ids = new Set<string>();
+      for (const c of slot.cands as RecordNode[]) if (c.active) ids.add(c.ioc.id);
+      if (ids.size >= 2) out.push({ name: slot.name, iocIds: [...ids].sort(this.index.compare.bind(this.index)) });
+    }
+    return out.sort((a, b) => this.index.compare(a.name, b.name));
+  }
+
+  /** Names of every property a channel may carry (managed ones and whitelisted info tags). */
+  propertyNames(): string[] {
+    return this.catalogue.map((p) => p.name);
+  }
+
+  /** Names of every tag (none yet). */
+  tagNames(): string[] {
+    return [];
+  }
+
+  // Walk the candidates of `q` in name order; fill `page` and return how many matched (stops early when possible).
+  // The total ignores paging (as upstream's total hits); the page starts after `searchAfter`, then skips `from`.
+  private scan(q: ChannelQuery, size: number, wantTotal: boolean, page: ChannelSlot[]): number {
+    const pred = compileMatcher(q, this.catalogue);
+    if (pred === null) return 0;
+    const arr = this.index.view();
+    const start = q.searchAfter === null ? 0 : this.index.bound(q.searchAfter, false);
+    let matched = 0;
+    let eligible = 0;
+    for (const [lo, hi] of this.candidateRanges(q, arr.length)) {
+      for (let i = wantTotal ? lo : Math.max(lo, start); i < hi; i++) {
+        const slot = arr[i] as ChannelSlot;
+        if (!pred(slot)) continue;
+        matched++;
+        if (i < start) continue;
+        eligible++;
+        if (eligible > q.from && page.length < size) page.push(slot);
+        else if (!wantTotal && page.length >= size) return matched;
+      }
+    }
+    return matched;
+  }
+
+  // The smallest set of ranges given by the literal prefixes of one ~name term (the whole index without one).
+  private candidateRanges(q: ChannelQuery, n: number): readonly Range[] {
+    let best: readonly Range[] = [[0, n]];
+    let bestSize = n;
+    for (const term of q.names) {
+      if (term.anyOf.some((g) => g.prefix === '')) continue;
+      const ranges = mergeRanges(term.anyOf.flatMap((g) => this.index.prefixRanges(g.prefix)));
+      const size = ranges.reduce((acc, [lo, hi]) => acc + hi - lo, 0);
+      if (size < bestSize) {
+        best = ranges;
+        bestSize = size;
+      }
+    }
+    return best;
+  }
+
+  private iocFor(id: string): IocNode {
+    let ioc = this.iocs.get(id);
+    if (ioc === undefined) {
+      ioc = new IocNode(id);
+      this.iocs.set(id, ioc);
+    }
+    return ioc;
+  }
+
+  private setInfo(ioc: IocNode, info: IocInfo | null): void {
+    ioc.info = info;
+    const ms = info === null ? NaN : Date.parse(info.updatedAt);
+    ioc.updatedMs = Number.isNaN(ms) ? -Infinity : ms;
+  }
+
+  private putRecord(ioc: IocNode, name: string, value: StoredRecord | null): void {
+    const old = ioc.records.get(name);
+    if (value === null) {
+      if (old === undefined) return;
+      ioc.records.delete(name);
+      for (const n of old.channelNames()) this.removeCandidate(n, old);
+      return;
+    }
+    const rec = this.toNode(ioc, name, value);
+    ioc.records.set(name, rec);
+    if (old === undefined) {
+      for (const n of rec.channelNames()) this.addCandidate(n, rec);
+      return;
+    }
+    const before = old.channelNames();
+    const after = rec.channelNames();
+    const keep = new Set(after);
+    for (const n of before) {
+      if (keep.has(n)) this.replaceCandidate(n, old, rec);
+      else this.removeCandidate(n, old);
+    }
+    const had = new Set(before);
+    for (const n of after) if (!had.has(n)) this.addCandidate(n, rec);
+  }
+
+  private toNode(ioc: IocNode, name: string, r: StoredRecord): RecordNode {
+    let infos = EMPTY;
+    for (const key in r.infos) {
+      if (!this.whitelist.has(key)) continue;
+      const value = r.infos[key] as string;
+      infos = infos === EMPTY ? [] : infos;
+      (infos as string[]).push(this.strings.intern(key), this.strings.intern(value));
+    }
+    const aliases = r.aliases.length === 0 ? EMPTY : r.aliases.filter((a) => a !== name);
+    return new RecordNode(ioc, name, this.strings.intern(r.type), r.desc ?? '', infos, aliases, r.gone === true);
+  }
+
+  private addCandidate(name: string, rec: RecordNode): void {
+    const slot = this.channels.get(name);
+    if (slot === undefined) {
+      const fresh = new ChannelSlot(name, rec);
+      this.channels.set(name, fresh);
+      this.index.add(fresh);
+      return;
+    }
+    if (Array.isArray(slot.cands)) slot.cands.push(rec);
+    else {
+      slot.cands = [slot.cands, rec];
+      this.multi.add(slot);
+    }
+    this.dirty.add(slot);
+  }
+
+  private removeCandidate(name: string, rec: RecordNode): void {
+    const slot = this.channels.get(name);
+    if (slot === undefined) return;
+    if (!Array.isArray(slot.cands)) {
+      if (slot.cands !== rec) return;
+      this.channels.delete(name);
+      this.index.remove(slot);
+      this.dirty.delete(slot);
+      return;
+    }
+    const rest = slot.cands.filter((c) => c !== rec);
+    if (rest.length === 1) {
+      const only = rest[0] as RecordNode;
+      slot.cands = only;
+      slot.win = only;
+      this.multi.delete(slot);
+      this.dirty.delete(slot);
+    } else {
+      slot.cands = rest;
+      this.dirty.add(slot);
+    }
+  }
+
+  private replaceCandidate(name: string, old: RecordNode, rec: RecordNode): void {
+    const slot = this.channels.get(name);
+    if (slot === undefined) return;
+    if (!Array.isArray(slot.cands)) {
+      if (slot.cands === old) {
+        slot.cands = rec;
+        slot.win = rec;
+      }
+      return;
+    }
+    const i = slot.cands.indexOf(old);
+    if (i >= 0) slot.cands[i] = rec;
+    if (slot.win === old) slot.win = rec;
+    this.dirty.add(slot); // `gone` may have changed
+  }
+}
+
+/**
+ * The candidate a name follows: Active before Inactive, then the latest IOC upload time, then the smaller iocId,
+ * then the record itself before an alias of another record, then the smaller record name.
+ */
+export function pickWinner(name: string, cands: readonly RecordNode[]): RecordNode {
+  let best = cands[0] as RecordNode;
+  for (let i = 1; i < cands.length; i++) {
+    const c = cands[i] as RecordNode;
+    if (beats(name, c, best)) best = c;
+  }
+  return best;
+}
+
+function beats(name: string, a: RecordNode, b: RecordNode): boolean {
+  const aa = a.active;
+  if (aa !== b.active) return aa;
+  if (a.ioc.updatedMs !== b.ioc.updatedMs) return a.ioc.updatedMs > b.ioc.updatedMs;
+  if (a.ioc.id !== b.ioc.id) return compareNames(a.ioc.id, b.ioc.id) < 0;
+  const aOwn = a.name === name;
+  if (aOwn !== (b.name === name)) return aOwn;
+  return compareNames(a.name, b.name) < 0;
+}
+
+function mergeRanges(ranges: Range[]): Range[] {
+  if (ranges.length <= 1) return ranges;
+  ranges.sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const [lo, hi] of ranges) {
+    const last = out.at(-1);
+    if (last !== undefined && lo <= last[1]) last[1] = Math.max(last[1], hi);
+    else out.push([lo, hi]);
+  }
+  return out;
+}

@@ -1,0 +1,65 @@
+/**
+ * The directory's internal graph: one IocNode per IOC, one RecordNode per stored record, one ChannelSlot per
+ * channel name with its candidates (the records serving that name, as record or alias) and the winner.
+ */
+import type { IocInfo } from '../model.js';
+
+/** What is known about one IOC: its info (null until it arrives), whether its alive key exists, its records. */
+export class IocNode {
+  info: IocInfo | null = null;
+  /** info.updatedAt in ms since the epoch; -Infinity when unknown or unparsable. */
+  updatedMs = -Infinity;
+  alive = false;
+  readonly records = new Map<string, RecordNode>();
+
+  constructor(readonly id: string) {}
+}
+
+/** One record of one IOC, reduced to what channels need. `infos` holds whitelisted info tags as [k, v, k, v…]. */
+export class RecordNode {
+  constructor(
+    readonly ioc: IocNode,
+    readonly name: string,
+    readonly type: string,
+    readonly desc: string,
+    readonly infos: readonly string[],
+    readonly aliases: readonly string[],
+    readonly gone: boolean,
+  ) {}
+
+  /** Active iff the IOC is alive and the record has not vanished from it. */
+  get active(): boolean {
+    return this.ioc.alive && !this.gone;
+  }
+
+  /** The channel names this record serves: its own name, then its aliases (without repeats). */
+  channelNames(): readonly string[] {
+    if (this.aliases.length === 0) return [this.name];
+    return [...new Set([this.name, ...this.aliases])];
+  }
+}
+
+/** Not yet merged into the sorted array. */
+export const SLOT_PENDING = 0;
+/** In the sorted array. */
+export const SLOT_INDEXED = 1;
+/** Removed from the directory. */
+export const SLOT_DEAD = 2;
+
+/** One channel name: its candidates (one RecordNode, or several when IOCs or aliases collide) and the winner. */
+export class ChannelSlot {
+  cands: RecordNode | RecordNode[];
+  win: RecordNode;
+  /** SLOT_PENDING, SLOT_INDEXED or SLOT_DEAD: maintained by the sorted index. */
+  state: number = SLOT_PENDING;
+
+  constructor(readonly name: string, first: RecordNode) {
+    this.cands = first;
+    this.win = first;
+  }
+
+  /** True when the winner serves this name as an alias (its record has another name). */
+  get isAlias(): boolean {
+    return this.win.name !== this.name;
+  }
+}

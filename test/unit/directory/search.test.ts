@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { Directory } from '../../../src/core/directory/directory.js';
+import { compareNames } from '../../../src/core/directory/name-order.js';
+import { compileGlob } from '../../../src/core/query/glob.js';
+import { parseChannelQuery, type QueryParams } from '../../../src/core/query/parse-query.js';
+import { alive, info, rec } from './build-events.js';
+
+const A = 'IOCA@host-a';
+const B = 'IOCB@host-b';
+
+// Two IOCs: A alive with archive tags, B dead; names chosen to exercise case, order and special characters.
+function sample(): Directory {
+  const d = new Directory();
+  d.apply([
+    info(A, { env: { RSRV_SERVER_PORT: '5064' } }), alive(A),
+    rec(A, 'SR:C01:BPM1:X', { type: 'ai', infos: { archive: 'monitor@1' } }),
+    rec(A, 'SR:C01:BPM1:Y', { type: 'ai', infos: { archive: 'scan@10' } }),
+    rec(A, 'sr:c02:bpm2:x', { type: 'ao', aliases: ['ALIAS:X'] }),
+    rec(A, 'SR:C01:VAC{1}<p>', { type: 'longin', desc: 'pressure * gauge' }),
+    info(B), rec(B, 'LN:Q1:I', { type: 'ai' }), rec(B, 'LN:Q2:I', { type: 'calc' }),
+    rec(B, 'Z*literal', { type: 'stringin' }),
+  ], 1);
+  return d;
+}
+
+const names = (d: Directory, params: QueryParams): string[] =>
+  d.search(parseChannelQuery(params, { defaultSize: 10_000, maxSize: 100_000 })).channels.map((c) => c.name);
+
+describe('Directory search', () => {
+  const d = sample();
+  const all = ['ALIAS:X', 'LN:Q1:I', 'LN:Q2:I', 'SR:C01:BPM1:X', 'SR:C01:BPM1:Y', 'SR:C01:VAC{1}<p>', 'Z*literal',
+    'sr:c02:bpm2:x'];
+
+  it.each<[string, QueryParams, string[]]>([
+    ['no parameters: everything, byte order', {}, all],
+    ['name prefix, case-insensitive', { '~name': 'sr:c0*' }, ['SR:C01:BPM1:X', 'SR:C01:BPM1:Y', 'SR:C01:VAC{1}<p>', 'sr:c02:bpm2:x']],
+    ['name OR', { '~name': 'LN:Q1*|ALIAS*' }, ['ALIAS:X', 'LN:Q1:I']],
+    ['name AND (repeated)', { '~name': ['SR*', '*:X'] }, ['SR:C01:BPM1:X', 'sr:c02:bpm2:x']],
+    ['name ?', { '~name': 'LN:Q?:I' }, ['LN:Q1:I', 'LN:Q2:I']],
+    ['name exact, case-insensitive', { '~name': 'ln:q1:i' }, ['LN:Q1:I']],
+    ['name with escaped star', { '~name': 'Z\\*lit*' }, ['Z*literal']],
+    ['name with braces', { '~name': '*{1}<P>' }, ['SR:C01:VAC{1}<p>']],
+    ['~name! ignores the !', { '~name!': 'LN*' }, ['LN:Q1:I', 'LN:Q2:I']],
+    ['property exact', { pvStatus: 'Inactive' }, ['LN:Q1:I', 'LN:Q2:I', 'Z*literal']],
+    ['property value case-insensitive glob', { recordType: 'A?' }, ['ALIAS:X', 'LN:Q1:I', 'SR:C01:BPM1:X', 'SR:C01:BPM1:Y', 'sr:c02:bpm2:x']],
+    ['property OR in one value', { recordType: 'calc|longin' }, ['LN:Q2:I', 'SR:C01:VAC{1}<p>']],
+    ['property OR when repeated', { recordType: ['calc', 'longin'] }, ['LN:Q2:I', 'SR:C01:VAC{1}<p>']],
+    ['different properties AND', { recordType: 'ai', pvStatus: 'Active' }, ['SR:C01:BPM1:X', 'SR:C01:BPM1:Y']],
+    ['property name is a case-insensitive pattern', { 'RECORDT*': 'calc' }, ['LN:Q2:I']],
+    ['has the property with any value', { archive: '*' }, ['SR:C01:BPM1:X', 'SR:C01:BPM1:Y']],
+    ['negation: has it with another value', { 'archive!': 'scan*' }, ['SR:C01:BPM1:X']],
+    ['negation with *: lacks it', { 'archive!': '*' }, ['ALIAS:X', 'LN:Q1:I', 'LN:Q2:I', 'SR:C01:VAC{1}<p>', 'Z*literal', 'sr:c02:bpm2:x']],
+    ['pvStatus!=Active', { 'pvStatus!': 'Active' }, ['LN:Q1:I', 'LN:Q2:I', 'Z*literal']],
+    ['unknown property: nothing', { nosuch: '*' }, []],
+    ['unknown property negated with *: everything', { 'nosuch!': '*' }, all],
+    ['alias property', { alias: 'sr:c02*' }, ['ALIAS:X']],
+    ['desc with a literal star in the value', { recordDesc: 'pressure \\* gauge' }, ['SR:C01:VAC{1}<p>']],
+    ['caPort from env', { caPort: '5064', '~name': 'LN*|SR:C01:BPM1:X' }, ['SR:C01:BPM1:X']],
+    ['names and properties together', { '~name': 'SR:*', recordType: 'ai|ao' }, ['SR:C01:BPM1:X', 'SR:C01:BPM1:Y', 'sr:c02:bpm2:x']],
+    ['tag: no tags exist yet', { '~tag': '*' }, []],
+    ['tag negated: excludes nothing', { '~tag!': 'x', '~name': 'LN*' }, ['LN:Q1:I', 'LN:Q2:I']],
+    ['empty ~name matches nothing', { '~name': '' }, []],
+  ])('%s', (_label, params, expected) => {
+    expect(names(d, params)).toEqual(expected);
+  });
+
+  it('pages with ~size and ~from, in name order', () => {
+    expect(names(d, { '~size': '3' })).toEqual(all.slice(0, 3));
+    expect(names(d, { '~size': '3', '~from': '3' })).toEqual(all.slice(3, 6));
+    expect(names(d, { '~size': '3', '~from': '7' })).toEqual(all.slice(7));
+    expect(names(d, { '~size': '0' })).toEqual([]);
+    expect(names(d, { '~from': '100' })).toEqual([]);
+  });
+
+  it('continues after a name with ~search_after (exclusive), then applies ~from', () => {
+    expect(names(d, { '~search_after': 'LN:Q2:I', '~size': '2' })).toEqual(['SR:C01:BPM1:X', 'SR:C01:BPM1:Y']);
+    expect(names(d, { '~search_after': 'LN:Q', '~size': '2' })).toEqual(['LN:Q1:I', 'LN:Q2:I']);
+    expect(names(d, { '~search_after': 'LN:Q2:I', '~size': '1', '~from': '1' })).toEqual(['SR:C01:BPM1:Y']);
+    expect(names(d, { '~search_after': 'zzz' })).toEqual([]);
+    expect(names(d, { '~search_after': 'SR', '~name': 'LN*|SR:C01:BPM1:Y' })).toEqual(['SR:C01:BPM1:Y']);
+  });
+
+  it('counts every match regardless of paging, and can return the total with a page', () => {
+    const q = parseChannelQuery({ '~name': 'SR*', '~size': '1', '~from': '1', '~search_after': 'S' });
+    expect(d.count(q)).toBe(4);
+    const r = d.search(q, true);
+    expect(r.channels.map((c) => c.name)).toEqual(['SR:C01:BPM1:Y']);
+    expect(r.total).toBe(4);
+    expect(d.search(q).total).toBeNull();
+    expect(d.count(parseChannelQuery({ nosuch: 'x' }))).toBe(0);
+  });
+});
+
+describe('Directory search: sorted index against brute force', () => {
+  // Random names over an alphabet that mixes cases, digits, separators and non-ASCII (incl. surrogate pairs).
+  const alphabet = ['A', 'a', 'B', 'b', 'Z', 'z', '0', '9', ':', '_', '-', '{', '*', 'é', 'É', '\uffef', '😀', '\u0100'];
+  let seed = 42;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const word = (len: number): string => Array.from({ length: len }, () => alphabet[rand(alphabet.length)]).join('');
+
+  it('returns exactly the brute-force matches, in code-point order, across incremental changes', () => {
+    const d = new Directory();
+    const present = new Set<string>();
+    for (let round = 0; round < 6; round++) {
+      const events = [];
+      // Alternate big batches (merge path) and small ones (splice path), with deletions.
+      const adds = round % 2 === 0 ? 400 : 5;
+      for (let i = 0; i < adds; i++) {
+        const n = word(1 + rand(6));
+        present.add(n);
+        events.push(rec(A, n));
+      }
+      const dels = [...present].filter(() => rand(7) === 0).slice(0, round % 2 === 0 ? 100 : 3);
+      for (const n of dels) {
+        present.delete(n);
+        events.push({ kind: 'record' as const, iocId: A, name: n, value: null });
+      }
+      d.apply(events, round + 1);
+      const sorted = [...present].sort(compareNames);
+      expect(names(d, { '~size': '100000' })).toEqual(sorted);
+      for (const pattern of ['a*', 'AB*', 'z:*', '{*', 'é*', '😀*', 'a?b*', '*b', 'ab', '\\**', 'A*|b*', 'É*']) {
+        const alternatives = pattern.split('|').map(compileGlob);
+        const expected = sorted.filter((n) => alternatives.some((x) => x.test(n)));
+        expect(names(d, { '~name': pattern, '~size': '100000' }), `pattern ${pattern}`).toEqual(expected);
+      }
+    }
+  });
+});
