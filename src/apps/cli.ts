@@ -8,6 +8,7 @@ import * as cluster from './commands/cluster.js';
 import * as parse from './commands/parse.js';
 import * as upload from './commands/upload.js';
 import * as serve from './commands/serve.js';
+import * as archiver from './commands/archiver.js';
 
 /** Build the program with every subcommand registered (tests call this without running it). */
 export function buildProgram(): Command {
@@ -15,7 +16,7 @@ export function buildProgram(): Command {
     .description('Fault-tolerant directory of EPICS process variables on etcd')
     .version('0.1.0')
     .showHelpAfterError();
-  for (const mod of [cluster, parse, upload, serve]) mod.register(program);
+  for (const mod of [cluster, parse, upload, serve, archiver]) mod.register(program);
   return program;
 }
 

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   PVS_BAD_REQUEST: 'an HTTP request body or parameter is invalid',
   PVS_PROTOCOL_REMOTE: 'the peer broke the wire protocol',
   PVS_PROTOCOL_LOCAL: 'this side tried an illegal protocol transition (a bug)',
+  PVS_ARCHIVER_NO_ACTIVE: 'no archiver node is active in the group (failover under way, or no healthy node)',
+  PVS_ARCHIVER_SWITCHOVER: 'a switchover was refused (unknown, unhealthy or already active target) or did not complete in time',
   PVS_INTERNAL: 'an unexpected internal failure (a bug)',
 } as const;
 

@@ -1,0 +1,149 @@
+/**
+ * HTTP routes of the archiver election, as a fastify plugin for `pvsync serve`:
+ * `GET /api/v1/archiver/status`, `POST /api/v1/archiver/switchover`, and `/archiver/{mgmt|retrieval|data}/…`
+ * redirected (307, method and body kept) to the active node's published URLs, so clients keep one address.
+ */
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Endpoints } from '../../core/election/records.js';
+import type { ArchiverService } from '../../core/election/service.js';
+import { isPvsError, type ErrorCode } from '../../core/errors.js';
+
+/** Options of the plugin. */
+export interface ArchiverRoutesOptions {
+  readonly service: ArchiverService;
+  /** Group used when a request names none. */
+  readonly defaultGroup: string;
+  /** Longest a switchover request may wait (default 10 s). */
+  readonly maxSwitchoverMs?: number;
+}
+
+const endpointsSchema = {
+  type: 'object',
+  properties: { mgmt: { type: 'string' }, retrieval: { type: 'string' }, dataRetrieval: { type: 'string' } },
+} as const;
+
+const nodeSchema = {
+  type: 'object',
+  properties: {
+    node: { type: 'string' }, role: { type: 'string' }, healthy: { type: 'boolean' },
+    checks: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, ok: { type: 'boolean' }, detail: { type: 'string' } } } },
+    since: { type: 'number' }, token: { type: ['string', 'null'] }, updatedAt: { type: 'number' },
+    endpoints: endpointsSchema, pid: { type: 'integer' }, host: { type: 'string' },
+  },
+} as const;
+
+const statusSchema = {
+  type: 'object',
+  properties: {
+    group: { type: 'string' },
+    leader: { type: ['object', 'null'], properties: { node: { type: 'string' }, token: { type: 'string' }, since: { type: 'number' } } },
+    active: {
+      type: ['object', 'null'],
+      properties: { node: { type: 'string' }, token: { type: 'string' }, since: { type: 'number' }, endpoints: endpointsSchema },
+    },
+    nodes: { type: 'array', items: nodeSchema },
+    switchover: {
+      type: ['object', 'null'],
+      properties: { id: { type: 'string' }, to: { type: 'string' }, requestedAt: { type: 'number' } },
+    },
+    revision: { type: 'string' },
+  },
+} as const;
+
+const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
+
+/** HTTP status of each error code these routes can answer with. */
+const STATUS_OF: Partial<Record<ErrorCode, number>> = {
+  PVS_ARCHIVER_NO_ACTIVE: 503,
+  PVS_ARCHIVER_SWITCHOVER: 409,
+  PVS_ETCD_UNAVAILABLE: 503,
+  PVS_ETCD_DATA: 502,
+};
+
+function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (isPvsError(err)) return reply.code(STATUS_OF[err.code] ?? 500).send({ code: err.code, message: err.message });
+  throw err;
+}
+
+/** Which published URL each `/archiver/<kind>/` prefix maps to. */
+const KIND_TO_ENDPOINT = { mgmt: 'mgmt', retrieval: 'retrieval', data: 'dataRetrieval' } as const satisfies Record<string, keyof Endpoints>;
+
+/** Join a published base URL with the rest of the path and the query string. */
+export function redirectTarget(base: string, rest: string, query: string): string {
+  const b = base.endsWith('/') ? base.slice(0, -1) : base;
+  const r = rest.replace(/^\/+/, '');
+  return `${b}${r === '' ? '' : `/${r}`}${query}`;
+}
+
+/** The plugin. Register it with `app.register(archiverRoutes, { service, defaultGroup })`. */
+export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (app, opts) => {
+  const maxMs = opts.maxSwitchoverMs ?? 10_000;
+
+  app.get<{ Querystring: { group?: string } }>('/api/v1/archiver/status', {
+    schema: {
+      querystring: { type: 'object', properties: { group: { type: 'string', minLength: 1 } }, additionalProperties: false },
+      response: { 200: statusSchema, '5xx': errorSchema },
+    },
+  }, async (req, reply) => {
+    try {
+      return await opts.service.status(req.query.group ?? opts.defaultGroup);
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.post<{ Body: { group?: string; to?: string; timeoutMs?: number } | undefined }>('/api/v1/archiver/switchover', {
+    schema: {
+      body: {
+        type: ['object', 'null'],
+        properties: {
+          group: { type: 'string', minLength: 1 }, to: { type: 'string', minLength: 1 },
+          timeoutMs: { type: 'integer', minimum: 100, maximum: maxMs },
+        },
+        additionalProperties: false,
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            group: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, token: { type: 'string' },
+            elapsedMs: { type: 'number' },
+          },
+        },
+        '4xx': errorSchema, '5xx': errorSchema,
+      },
+    },
+  }, async (req, reply) => {
+    const body = req.body ?? {};
+    try {
+      return await opts.service.switchover(body.group ?? opts.defaultGroup, body.to, body.timeoutMs ?? Math.min(5000, maxMs));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
+
+  app.route<{ Params: { kind: string; '*': string }; Querystring: { group?: string } }>({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    url: '/archiver/:kind/*',
+    schema: { params: { type: 'object', properties: { kind: { type: 'string', enum: Object.keys(KIND_TO_ENDPOINT) }, '*': { type: 'string' } } } },
+    handler: async (req, reply) => {
+      const kind = req.params.kind as keyof typeof KIND_TO_ENDPOINT;
+      const qIndex = req.url.indexOf('?');
+      const query = qIndex < 0 ? '' : req.url.slice(qIndex);
+      try {
+        const s = await opts.service.status(opts.defaultGroup);
+        const base = s.active?.endpoints[KIND_TO_ENDPOINT[kind]];
+        if (s.active === null || base === undefined) {
+          return await reply.code(503).header('retry-after', '1').send({
+            code: 'PVS_ARCHIVER_NO_ACTIVE',
+            message: s.active === null ? 'no archiver node is active' : `the active node publishes no ${kind} URL`,
+          });
+        }
+        return await reply.code(307).header('x-pvsync-archiver-node', s.active.node)
+          .redirect(redirectTarget(base, req.params['*'], query), 307);
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  });
+};
