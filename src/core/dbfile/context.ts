@@ -1,0 +1,52 @@
+/**
+ * State shared by every loader of one IOC parse: where files come from, the records so far, the diagnostics, the
+ * IOC's environment and current directory, and a cache of file contents (a template is read once, not per row).
+ */
+import type { FileSource } from './file-source.js';
+import { DiagnosticSink } from './diagnostics.js';
+import { RecordSet } from './record-set.js';
+import { MacroTable } from './macros.js';
+
+/** Where a diagnostic about a whole file (not found, cycle) is reported: the command or line that named it. */
+export interface Origin {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+/** The mutable state of one parse. */
+export interface LoadContext {
+  readonly files: FileSource;
+  readonly records: RecordSet;
+  readonly diags: DiagnosticSink;
+  readonly env: Map<string, string>;
+  cwd: string;
+  readonly lineCache: Map<string, readonly string[] | null>;
+}
+
+/** A fresh context. */
+export function createContext(files: FileSource, env: Readonly<Record<string, string>> = {}, cwd = '.'): LoadContext {
+  return {
+    files, records: new RecordSet(), diags: new DiagnosticSink(), env: new Map(Object.entries(env)), cwd,
+    lineCache: new Map(),
+  };
+}
+
+/** The lines of a file (without their newlines), read once per parse; null when it cannot be read. */
+export function readLines(ctx: LoadContext, path: string): readonly string[] | null {
+  const cached = ctx.lineCache.get(path);
+  if (cached !== undefined) return cached;
+  const text = ctx.files.readText(path);
+  const lines = text === undefined ? null : text.split('\n');
+  if (lines !== null && lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  ctx.lineCache.set(path, lines);
+  return lines;
+}
+
+/** Expand environment variables in a file name as macEnvExpand; `undefinedNames` lists what could not be expanded. */
+export function expandEnv(ctx: LoadContext, text: string): { text: string; undefinedNames: string[] } {
+  if (text.indexOf('$') < 0) return { text, undefinedNames: [] };
+  const table = new MacroTable((name) => ctx.env.get(name));
+  const x = table.expand(text);
+  return { text: x.text, undefinedNames: x.problems.map((p) => p.name) };
+}
