@@ -105,6 +105,8 @@ export class DbLexer {
 
   private tok(f: Frame, kind: Token['kind'], text: string, at: number): Token {
     const col = (f.map === null ? at : f.map.toSource(at)) + 1;
+    // the end of input is reported just after the last token
+    this.lastPlace = { file: f.path, line: f.lineIdx + 1, col: (f.map === null ? f.pos : f.map.toSource(f.pos)) + 1 };
     return { kind, text, file: f.path, line: f.lineIdx + 1, col };
   }
 
@@ -118,7 +120,6 @@ export class DbLexer {
       const t = f.text;
       const start = f.pos;
       const c = t[start] ?? '';
-      this.lastPlace = { file: f.path, line: f.lineIdx + 1, col: start + 1 };
       if (c === '"') return this.quoted(f);
       if (c === '%') {
         // a C definition line of a recordtype (.dbd files): one token to the end of the line
@@ -170,13 +171,9 @@ export class DbLexer {
       if (code === 92 /* \ */ && p + 1 < t.length) p++;
       p++;
     }
+    f.pos = p >= t.length ? t.length : p + 1;
     const tok = this.tok(f, 'string', t.slice(start + 1, Math.min(p, t.length)), start);
-    if (p >= t.length) {
-      this.diags.error(tok.file, tok.line, tok.col, 'newline in string: the closing quote is missing');
-      f.pos = t.length;
-    } else {
-      f.pos = p + 1;
-    }
+    if (p >= t.length) this.diags.error(tok.file, tok.line, tok.col, 'newline in string: the closing quote is missing');
     return tok;
   }
 }
