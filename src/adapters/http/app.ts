@@ -1,0 +1,72 @@
+/**
+ * The HTTP read API of pvsync: a ChannelFinder-compatible service (`/ChannelFinder/…`) plus `/healthz` and
+ * `/metrics`, built without listening so tests can `inject()`. `pvsync serve` adds listen() and its own plugins.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { DEFAULT_LIMITS, type QueryLimits } from '../../core/query/parse-query.js';
+import { sharedSchemas } from './cf-schemas.js';
+import { registerChannelRoutes } from './channel-routes.js';
+import { registerDefinitionRoutes } from './definition-routes.js';
+import type { DirectoryReader } from './directory-reader.js';
+import { errorBody, sendError } from './error-reply.js';
+import { installHttpMetrics } from './http-metrics.js';
+import { registerServiceRoutes, type HealthReport, type ServiceInfo } from './service-routes.js';
+
+/** Everything the app reads from. */
+export interface AppDeps {
+  readonly directory: DirectoryReader;
+  readonly serviceInfo: ServiceInfo;
+  /** Registry the HTTP and directory metrics are added to (and served from /metrics). */
+  readonly registry: Registry;
+  readonly health: () => HealthReport;
+  /** Request/error logger; none by default. */
+  readonly logger?: Logger;
+  /** Page size when `~size` is absent, and the largest `~size` accepted (default 10 000 both). */
+  readonly limits?: QueryLimits;
+  /** Largest request body in bytes (default 64 MiB: the recceiver writes 10 000 channels per request). */
+  readonly bodyLimit?: number;
+}
+
+/** Build the app (routes, schemas, error handling, metrics); the caller listens or injects. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const base = {
+    disableRequestLogging: true,
+    bodyLimit: deps.bodyLimit ?? 64 * 2 ** 20,
+    // PV names over 100 characters are normal; fastify's default would 404 them.
+    routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
+  } as const;
+  const app: FastifyInstance = deps.logger === undefined
+    ? Fastify({ ...base, logger: false })
+    : Fastify({ ...base, loggerInstance: deps.logger }) as unknown as FastifyInstance;
+
+  for (const s of sharedSchemas) app.addSchema(s);
+
+  // Clients send `Content-Type: application/json` with an empty body on GET and DELETE: read that as no body.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    json(request, text, done);
+  });
+
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('access-control-allow-origin', '*');
+    done(null, payload);
+  });
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody(404, `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`, request.url)));
+
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  installHttpMetrics(app, deps.registry, deps.directory);
+  registerServiceRoutes(app, deps.serviceInfo, deps.health, deps.registry);
+  registerChannelRoutes(app, deps.directory, limits);
+  registerDefinitionRoutes(app, deps.directory, limits);
+  return app;
+}

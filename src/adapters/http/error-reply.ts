@@ -1,0 +1,44 @@
+/**
+ * Maps any error of a request to an HTTP status and the `{error, message, status, path}` body: PvsError codes by a
+ * table, fastify's own errors (bad JSON, body too large, validation) by their status, anything else 500.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isPvsError, type ErrorCode } from '../../core/errors.js';
+
+/** The JSON body of an error reply. */
+export interface ErrorBody {
+  readonly error: string;
+  readonly message: string;
+  readonly status: number;
+  readonly path: string;
+}
+
+const STATUS_OF: Partial<Record<ErrorCode, number>> = {
+  PVS_QUERY: 400,
+  PVS_BAD_REQUEST: 400,
+  PVS_NOT_FOUND: 404,
+  PVS_AUTH: 401, // ChannelFinder answers every auth failure with 401, never 403
+  PVS_ETCD_UNAVAILABLE: 503,
+};
+
+/** HTTP status for an error thrown while serving a request. */
+export function statusOf(err: unknown): number {
+  if (isPvsError(err)) return STATUS_OF[err.code] ?? 500;
+  const code = (err as Partial<FastifyError> | null)?.statusCode;
+  return typeof code === 'number' && code >= 400 && code < 600 ? code : 500;
+}
+
+/** The error body for a status and message, with the request path (query string removed). */
+export function errorBody(status: number, message: string, url: string): ErrorBody {
+  const q = url.indexOf('?');
+  return { error: STATUS_CODES[status] ?? 'Error', message, status, path: q === -1 ? url : url.slice(0, q) };
+}
+
+/** Send an error reply; 5xx errors are logged with their cause, others are the client's business. */
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = statusOf(err);
+  const message = status >= 500 && !isPvsError(err) ? 'internal error' : err instanceof Error ? err.message : String(err);
+  if (status >= 500) request.log.error({ err, url: request.url }, 'request failed');
+  return reply.code(status).type('application/json').send(errorBody(status, message, request.url));
+}
