@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalCluster } from '../../src/adapters/etcd/local-cluster.js';
+import { LocalCluster } from '../../src/adapters/etcd/local-cluster.js';
 import { etcdClient, testCluster, testEndpoints, uniqueRoot } from '../support/cluster.js';
 import { startTestCluster, type StartedCluster } from '../support/start-cluster.js';
 
@@ -122,6 +122,13 @@ describe('a separate cluster for up/down', () => {
     } finally {
       again.close();
     }
+  });
+
+  it('refuses to start a second cluster on ports another one serves, and starts nothing', async () => {
+    const other = new LocalCluster(started.info.spec, join(started.info.stateDir, 'other'), { etcdBin: started.info.etcdBin });
+    await expect(other.up()).rejects.toMatchObject({ code: 'PVS_CLUSTER', message: expect.stringContaining('in use') });
+    expect((await other.status()).every((m) => !m.alive)).toBe(true);
+    expect((await started.cluster.status()).every((m) => m.healthy)).toBe(true);
   });
 
   it('treats a stale pid file (a pid that is not our etcd) as not running', async () => {

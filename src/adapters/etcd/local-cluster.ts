@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { PvsError } from '../../core/errors.js';
 import { clientUrl, memberFlags, memberOf, type ClusterSpec } from './cluster-spec.js';
 import { probeHealth, probeStatus } from './member-probe.js';
+import { portIsFree } from './port-check.js';
 import { isOurEtcd, readPidFile, removePidFile, sendSignal, waitForExit, writePidFile } from './member-process.js';
 
 /** How to run the members. */
@@ -75,14 +76,18 @@ export class LocalCluster {
 
   /** Start every member that is not running and wait until all are healthy; returns the endpoints. */
   async up(): Promise<string[]> {
-    const started: string[] = [];
+    const toStart: string[] = [];
     for (const m of this.spec.members) {
-      if ((await this.runningPid(m.name)) === undefined) {
-        await this.startMember(m.name);
-        started.push(m.name);
-      }
+      if ((await this.runningPid(m.name)) === undefined) toStart.push(m.name);
     }
+    // Check every port before starting anything, so a busy port leaves nothing half-started.
+    for (const name of toStart) await this.checkPorts(name);
+    const started: string[] = [];
     try {
+      for (const name of toStart) {
+        await this.startMember(name);
+        started.push(name);
+      }
       await this.waitHealthy();
     } catch (err) {
       // Leave nothing half-started behind: stop what this call started.
@@ -148,7 +153,8 @@ export class LocalCluster {
       health.forEach((ok, i) => {
         if (!ok) unhealthy.push(this.spec.members[i]?.name ?? '?');
       });
-      if (unhealthy.length === 0) return;
+      // The answers must come from our processes: re-check that none exited while we probed.
+      if (unhealthy.length === 0 && (await this.allRunning())) return;
       if (Date.now() >= deadline) break;
       await sleep(POLL_MS);
     }
@@ -164,6 +170,7 @@ export class LocalCluster {
     const member = memberOf(this.spec, name);
     const running = await this.runningPid(name);
     if (running !== undefined) return running;
+    await this.checkPorts(name);
     const dir = this.memberDir(name);
     const dataDir = join(dir, 'data');
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -224,6 +231,22 @@ export class LocalCluster {
     const pid = await readPidFile(this.pidPath(name));
     if (pid === undefined) return undefined;
     return (await isOurEtcd(pid, this.dataDir(name))) ? pid : undefined;
+  }
+
+  /** Throw when a port of the member is taken: another process would answer our health checks. */
+  private async checkPorts(name: string): Promise<void> {
+    const member = memberOf(this.spec, name);
+    for (const [what, port] of [['client', member.clientPort], ['peer', member.peerPort]] as const) {
+      if (!(await portIsFree(this.spec.host, port))) {
+        throw new PvsError('PVS_CLUSTER', `cannot start etcd member ${name}: its ${what} port ${this.spec.host}:${port} is `
+          + 'in use by another process (another etcd cluster?)');
+      }
+    }
+  }
+
+  private async allRunning(): Promise<boolean> {
+    const pids = await Promise.all(this.spec.members.map((m) => this.runningPid(m.name)));
+    return pids.every((pid) => pid !== undefined);
   }
 
   private async signalRunning(name: string, signal: NodeJS.Signals): Promise<void> {
