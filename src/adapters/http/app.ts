@@ -2,7 +2,7 @@
  * The HTTP read API of pvsync: a ChannelFinder-compatible service (`/ChannelFinder/…`) plus `/healthz` and
  * `/metrics`, built without listening so tests can `inject()`. `pvsync serve` adds listen() and its own plugins.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DEFAULT_LIMITS, type QueryLimits } from '../../core/query/parse-query.js';
@@ -32,7 +32,7 @@ export interface AppDeps {
 /** Build the app (routes, schemas, error handling, metrics); the caller listens or injects. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const base = {
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? 64 * 2 ** 20,
     // PV names over 100 characters are normal; fastify's default would 404 them.
     routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },

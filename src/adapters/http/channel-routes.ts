@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { PvsError } from '../../core/errors.js';
 import { parseChannelQuery, type QueryLimits, type QueryParams } from '../../core/query/parse-query.js';
 import { cfChannelListSchema } from './cf-schemas.js';
+import { cfSerializer } from './cf-serialize.js';
 import type { DirectoryReader } from './directory-reader.js';
 
 const QueryShape = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
@@ -31,13 +32,16 @@ export function queryOf(raw: unknown, limits: QueryLimits): ReturnType<typeof pa
 export function registerChannelRoutes(app: FastifyInstance, directory: DirectoryReader, limits: QueryLimits): void {
   const base = '/ChannelFinder/resources';
 
-  app.get(`${base}/channels`, { schema: { response: { 200: cfChannelListSchema, ...errors } } },
+  app.get(`${base}/channels`, {
+    schema: { response: { 200: cfChannelListSchema, ...errors } }, serializerCompiler: cfSerializer('channels'),
+  },
     (request) => directory.search(queryOf(request.query, limits)).channels);
 
   app.get(`${base}/channels/count`, { schema: { response: { 200: { type: 'integer' }, ...errors } } },
     (request) => directory.count(queryOf(request.query, limits)));
 
   app.get(`${base}/channels/combined`, {
+    serializerCompiler: cfSerializer('combined'),
     schema: {
       response: {
         200: { type: 'object', properties: { channels: cfChannelListSchema, count: { type: 'integer' } },
@@ -51,7 +55,9 @@ export function registerChannelRoutes(app: FastifyInstance, directory: Directory
     return { channels: r.channels, count: r.total ?? r.channels.length };
   });
 
-  app.get(`${base}/channels/:name`, { schema: { response: { 200: { $ref: 'cfChannel#' }, ...errors } } },
+  app.get(`${base}/channels/:name`, {
+    schema: { response: { 200: { $ref: 'cfChannel#' }, ...errors } }, serializerCompiler: cfSerializer('channel'),
+  },
     (request) => {
       const { name } = NameParams.parse(request.params);
       const ch = directory.get(name);
@@ -65,8 +71,9 @@ export function registerChannelRoutes(app: FastifyInstance, directory: Directory
     const r = directory.search(after === null ? q : { ...q, searchAfter: after });
     return { id: r.channels.at(-1)?.name ?? null, channels: r.channels };
   };
-  app.get(`${base}/scroll`, { schema: { response: { 200: scrollSchema, ...errors } } },
+  const scrollOpts = { schema: { response: { 200: scrollSchema, ...errors } }, serializerCompiler: cfSerializer('scroll') };
+  app.get(`${base}/scroll`, scrollOpts,
     (request) => scroll(request.query, null));
-  app.get(`${base}/scroll/:id`, { schema: { response: { 200: scrollSchema, ...errors } } },
+  app.get(`${base}/scroll/:id`, scrollOpts,
     (request) => scroll(request.query, IdParams.parse(request.params).id));
 }

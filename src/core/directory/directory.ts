@@ -173,37 +173,92 @@ export class Directory {
     const pred = compileMatcher(q, this.catalogue);
     if (pred === null) return 0;
     const arr = this.index.view();
-    const start = q.searchAfter === null ? 0 : this.index.bound(q.searchAfter, false);
     let matched = 0;
     let eligible = 0;
-    for (const [lo, hi] of this.candidateRanges(q, arr.length)) {
+    // Returns false once the page is full and no total is wanted.
+    const visit = (slot: ChannelSlot, afterStart: boolean): boolean => {
+      if (!pred(slot)) return true;
+      matched++;
+      if (!afterStart) return true;
+      eligible++;
+      if (eligible > q.from && page.length < size) page.push(slot);
+      else if (!wantTotal && page.length >= size) return false;
+      return true;
+    };
+    const { ranges, rangeSize } = this.candidateRanges(q, arr.length);
+    const byIoc = this.iocCandidates(q, rangeSize);
+    if (byIoc !== null) {
+      const after = q.searchAfter;
+      for (const slot of byIoc) {
+        if (!visit(slot, after === null || this.index.compare(slot.name, after) > 0)) break;
+      }
+      return matched;
+    }
+    const start = q.searchAfter === null ? 0 : this.index.bound(q.searchAfter, false);
+    for (const [lo, hi] of ranges) {
       for (let i = wantTotal ? lo : Math.max(lo, start); i < hi; i++) {
-        const slot = arr[i] as ChannelSlot;
-        if (!pred(slot)) continue;
-        matched++;
-        if (i < start) continue;
-        eligible++;
-        if (eligible > q.from && page.length < size) page.push(slot);
-        else if (!wantTotal && page.length >= size) return matched;
+        if (!visit(arr[i] as ChannelSlot, i >= start)) return matched;
       }
     }
     return matched;
   }
 
   // The smallest set of ranges given by the literal prefixes of one ~name term (the whole index without one).
-  private candidateRanges(q: ChannelQuery, n: number): readonly Range[] {
-    let best: readonly Range[] = [[0, n]];
-    let bestSize = n;
+  private candidateRanges(q: ChannelQuery, n: number): { ranges: readonly Range[]; rangeSize: number } {
+    let ranges: readonly Range[] = [[0, n]];
+    let rangeSize = n;
     for (const term of q.names) {
       if (term.anyOf.some((g) => g.prefix === '')) continue;
-      const ranges = mergeRanges(term.anyOf.flatMap((g) => this.index.prefixRanges(g.prefix)));
-      const size = ranges.reduce((acc, [lo, hi]) => acc + hi - lo, 0);
-      if (size < bestSize) {
-        best = ranges;
-        bestSize = size;
+      const r = mergeRanges(term.anyOf.flatMap((g) => this.index.prefixRanges(g.prefix)));
+      const size = r.reduce((acc, [lo, hi]) => acc + hi - lo, 0);
+      if (size < rangeSize) {
+        ranges = r;
+        rangeSize = size;
       }
     }
-    return best;
+    return { ranges, rangeSize };
+  }
+
+  /**
+   * When a property term holds only on IOC-level properties (`iocName=X`, `hostName=h*`), the channels whose
+   * winner belongs to a matching IOC, sorted by name; null when that is not smaller than `limit` candidates.
+   */
+  private iocCandidates(q: ChannelQuery, limit: number): ChannelSlot[] | null {
+    let best: IocNode[] | null = null;
+    let bestCount = limit / 2; // sorting costs: only worth it well below the range scan
+    for (const term of q.properties) {
+      const sources = this.catalogue.filter((p) => term.name.test(p.name));
+      if (sources.length === 0 || sources.some((p) => p.ofIoc === undefined)) continue;
+      if (term.anyOf.some((a) => a.kind !== 'has' || a.negated)) continue;
+      const globs = term.anyOf.flatMap((a) => (a.kind === 'has' ? [a.value] : []));
+      const iocs: IocNode[] = [];
+      let count = 0;
+      for (const ioc of this.iocs.values()) {
+        const hit = sources.some((p) => {
+          const v = p.ofIoc?.(ioc);
+          return v !== undefined && globs.some((g) => g.test(v));
+        });
+        if (hit) {
+          iocs.push(ioc);
+          count += ioc.records.size;
+        }
+      }
+      if (count < bestCount) {
+        best = iocs;
+        bestCount = count;
+      }
+    }
+    if (best === null) return null;
+    const out: ChannelSlot[] = [];
+    for (const ioc of best) {
+      for (const rec of ioc.records.values()) {
+        for (const name of rec.channelNames()) {
+          const slot = this.channels.get(name);
+          if (slot !== undefined && slot.win === rec) out.push(slot);
+        }
+      }
+    }
+    return out.sort((a, b) => this.index.compare(a.name, b.name));
   }
 
   private iocFor(id: string): IocNode {

@@ -2,30 +2,38 @@
  * The properties of a derived channel (recceiver conventions, docs/api.md): their names, their order in a channel,
  * and how each is read from the channel's winning record and IOC. One catalogue serves both output and filtering.
  */
-import type { ChannelSlot } from './nodes.js';
+import type { ChannelSlot, IocNode } from './nodes.js';
 
-/** One property: its exact name and its value on a channel (undefined = the channel lacks it). */
+/**
+ * One property: its exact name and its value on a channel (undefined = the channel lacks it). `ofIoc` is set
+ * when the value depends on the winning IOC alone, so that a filter on it can start from the matching IOCs.
+ */
 export interface PropertySource {
   readonly name: string;
   readonly get: (slot: ChannelSlot) => string | undefined;
+  readonly ofIoc?: (ioc: IocNode) => string | undefined;
+}
+
+function iocLevel(name: string, ofIoc: (ioc: IocNode) => string | undefined): PropertySource {
+  return { name, ofIoc, get: (s) => ofIoc(s.win.ioc) };
 }
 
 // ChannelFinder refuses empty property values: an empty string means "absent".
 const v = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
 
 const MANAGED: readonly PropertySource[] = [
-  { name: 'hostName', get: (s) => v(s.win.ioc.info?.hostName) },
-  { name: 'iocName', get: (s) => v(s.win.ioc.info?.iocName) },
-  { name: 'iocid', get: (s) => s.win.ioc.id },
-  { name: 'iocIP', get: (s) => v(s.win.ioc.info?.iocIP) },
+  iocLevel('hostName', (i) => v(i.info?.hostName)),
+  iocLevel('iocName', (i) => v(i.info?.iocName)),
+  iocLevel('iocid', (i) => i.id),
+  iocLevel('iocIP', (i) => v(i.info?.iocIP)),
   { name: 'pvStatus', get: (s) => (s.win.active ? 'Active' : 'Inactive') },
-  { name: 'time', get: (s) => v(s.win.ioc.info?.updatedAt) },
-  { name: 'recceiverID', get: (s) => v(s.win.ioc.info?.writer) },
+  iocLevel('time', (i) => v(i.info?.updatedAt)),
+  iocLevel('recceiverID', (i) => v(i.info?.writer)),
   { name: 'recordType', get: (s) => v(s.win.type) },
   { name: 'recordDesc', get: (s) => v(s.win.desc) },
   { name: 'alias', get: (s) => (s.isAlias ? s.win.name : undefined) },
-  { name: 'caPort', get: (s) => v(s.win.ioc.info?.env['RSRV_SERVER_PORT']) },
-  { name: 'pvaPort', get: (s) => v(s.win.ioc.info?.env['PVAS_SERVER_PORT']) },
+  iocLevel('caPort', (i) => v(i.info?.env['RSRV_SERVER_PORT'])),
+  iocLevel('pvaPort', (i) => v(i.info?.env['PVAS_SERVER_PORT'])),
 ];
 
 /** Names of the properties pvsync manages itself (info-tag properties come on top). */

@@ -129,3 +129,41 @@ describe('Directory search: sorted index against brute force', () => {
     }
   });
 });
+
+describe('Directory search: IOC-level property filters', () => {
+  // 20 IOCs × 10 records; IOC3 also serves SHARED:LOST (lost to a later IOC) and SHARED:WON (won over an earlier one).
+  const d = new Directory();
+  const events = [];
+  for (let i = 0; i < 20; i++) {
+    const id = `IOC${i}@host${i % 4}`;
+    events.push(info(id, { updatedAt: `2024-01-${String(i + 1).padStart(2, '0')}T00:00:00Z` }), alive(id));
+    for (let j = 0; j < 10; j++) events.push(rec(id, `R${i}:${String(9 - j)}`, { aliases: j === 0 ? [`AL${i}`] : [] }));
+  }
+  events.push(rec('IOC3@host3', 'SHARED:LOST'), rec('IOC9@host1', 'SHARED:LOST'));
+  events.push(rec('IOC3@host3', 'SHARED:WON'), rec('IOC1@host1', 'SHARED:WON'));
+  d.apply(events, 1);
+  const own = ['AL3', ...Array.from({ length: 10 }, (_, j) => `R3:${j}`), 'SHARED:WON'];
+
+  it.each<[string, QueryParams, string[]]>([
+    ['exact IOC name', { iocName: 'ioc3' }, own],
+    ['iocid', { iocid: 'IOC3@host3' }, own],
+    ['paged', { iocName: 'IOC3', '~size': '3', '~from': '2' }, own.slice(2, 5)],
+    ['after a name', { iocName: 'IOC3', '~search_after': 'R3:7' }, ['R3:8', 'R3:9', 'SHARED:WON']],
+    ['with another filter', { iocName: 'IOC3', '~name': '*:5|AL*' }, ['AL3', 'R3:5']],
+    ['two IOCs by OR', { iocName: 'IOC3|IOC9', '~name': '*D:*' }, ['SHARED:LOST', 'SHARED:WON']],
+    ['host glob over several IOCs', { hostName: 'HOST1', '~name': 'AL*' }, ['AL1', 'AL13', 'AL17', 'AL5', 'AL9']],
+    ['combined with a record-level term', { iocName: 'IOC3', recordType: 'bo' }, []],
+  ])('%s', (_label, params, expected) => {
+    expect(names(d, params)).toEqual(expected);
+    expect(d.count(parseChannelQuery(params))).toBe(
+      names(d, { ...params, '~size': '100000', '~from': '0', '~search_after': [] }).length);
+  });
+
+  it('follows winner changes: a name lost by the IOC disappears from its results', () => {
+    const d2 = new Directory();
+    d2.apply(events, 1);
+    d2.apply([alive('IOC1@host1', false), info('IOC1@host1', { updatedAt: '2025-01-01T00:00:00Z' }), alive('IOC1@host1')], 2);
+    expect(names(d2, { iocName: 'IOC3', '~name': 'S*' })).toEqual([]);
+    expect(names(d2, { iocName: 'IOC1', '~name': 'S*' })).toEqual(['SHARED:WON']);
+  });
+});
