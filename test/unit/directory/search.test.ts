@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Directory } from '../../../src/core/directory/directory.js';
+import type { DirectoryEvent } from '../../../src/core/directory/events.js';
 import { compareNames } from '../../../src/core/directory/name-order.js';
 import { compileGlob } from '../../../src/core/query/glob.js';
 import { parseChannelQuery, type QueryParams } from '../../../src/core/query/parse-query.js';
@@ -133,7 +134,7 @@ describe('Directory search: sorted index against brute force', () => {
 describe('Directory search: IOC-level property filters', () => {
   // 20 IOCs × 10 records; IOC3 also serves SHARED:LOST (lost to a later IOC) and SHARED:WON (won over an earlier one).
   const d = new Directory();
-  const events = [];
+  const events: DirectoryEvent[] = [];
   for (let i = 0; i < 20; i++) {
     const id = `IOC${i}@host${i % 4}`;
     events.push(info(id, { updatedAt: `2024-01-${String(i + 1).padStart(2, '0')}T00:00:00Z` }), alive(id));
