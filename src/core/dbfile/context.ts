@@ -22,13 +22,15 @@ export interface LoadContext {
   readonly env: Map<string, string>;
   cwd: string;
   readonly lineCache: Map<string, readonly string[] | null>;
+  /** Where a file name was found, per directory and search path. */
+  readonly found: Map<string, string>;
 }
 
 /** A fresh context. */
 export function createContext(files: FileSource, env: Readonly<Record<string, string>> = {}, cwd = '.'): LoadContext {
   return {
     files, records: new RecordSet(), diags: new DiagnosticSink(), env: new Map(Object.entries(env)), cwd,
-    lineCache: new Map(),
+    lineCache: new Map(), found: new Map(),
   };
 }
 

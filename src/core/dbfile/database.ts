@@ -46,10 +46,20 @@ export function openDbFile(ctx: LoadContext, name: string, searchPath: readonly 
     ctx.diags.error(origin.file, origin.line, origin.col, `cannot open ${what}: the file name is empty`);
     return null;
   }
+  // a template loaded once per substitution row is looked up once
+  const key = `${ctx.cwd}\0${searchPath.join('\0')}\0${x.text}`;
+  const known = ctx.found.get(key);
+  if (known !== undefined) {
+    const lines = readLines(ctx, known);
+    if (lines !== null) return { path: known, lines };
+  }
   const tried = candidates(x.text, searchPath, ctx.cwd);
   for (const path of tried) {
     const lines = readLines(ctx, path);
-    if (lines !== null) return { path, lines };
+    if (lines !== null) {
+      ctx.found.set(key, path);
+      return { path, lines };
+    }
   }
   ctx.diags.error(origin.file, origin.line, origin.col, `cannot open ${what} '${x.text}' (tried ${tried.join(', ')})`);
   return null;

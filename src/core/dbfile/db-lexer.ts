@@ -106,7 +106,10 @@ export class DbLexer {
   private tok(f: Frame, kind: Token['kind'], text: string, at: number): Token {
     const col = (f.map === null ? at : f.map.toSource(at)) + 1;
     // the end of input is reported just after the last token
-    this.lastPlace = { file: f.path, line: f.lineIdx + 1, col: (f.map === null ? f.pos : f.map.toSource(f.pos)) + 1 };
+    this.lastFrame = f;
+    this.lastLine = f.lineIdx;
+    this.lastPos = f.pos;
+    this.lastMap = f.map;
     return { kind, text, file: f.path, line: f.lineIdx + 1, col };
   }
 
@@ -114,8 +117,10 @@ export class DbLexer {
     for (;;) {
       const f = this.skipSpace();
       if (f === null) {
-        const last = this.lastPlace;
-        return { kind: 'eof', text: '', file: last.file, line: last.line, col: last.col };
+        const last = this.lastFrame;
+        if (last === null) return { kind: 'eof', text: '', file: '', line: 1, col: 1 };
+        const col = this.lastMap === null ? this.lastPos : this.lastMap.toSource(this.lastPos);
+        return { kind: 'eof', text: '', file: last.path, line: this.lastLine + 1, col: col + 1 };
       }
       const t = f.text;
       const start = f.pos;
@@ -159,7 +164,10 @@ export class DbLexer {
     }
   }
 
-  private lastPlace = { file: '', line: 1, col: 1 };
+  private lastFrame: Frame | null = null;
+  private lastLine = 0;
+  private lastPos = 0;
+  private lastMap: OffsetMap | null = null;
 
   private quoted(f: Frame): Token {
     const t = f.text;

@@ -155,6 +155,7 @@ export class MacroTable {
     comment: string): number {
     const discard = level > 0;
     let quote = '';
+    let run = i; // start of the plain characters not yet copied to `out` (no closure: this is the hot loop)
     while (i < s.length) {
       if (++this.steps > STEP_BUDGET || (out !== null && out.s.length > MAX_OUTPUT)) {
         this.exhausted = true;
@@ -165,37 +166,38 @@ export class MacroTable {
       if (quote !== '') {
         if (c === quote) {
           quote = '';
-          if (discard) { i++; continue; }
+          if (discard) { if (out !== null && i > run) out.s += s.slice(run, i); run = ++i; continue; }
         }
       } else if (c === '"' || c === "'") {
         quote = c;
-        if (discard) { i++; continue; }
+        if (discard) { if (out !== null && i > run) out.s += s.slice(run, i); run = ++i; continue; }
       } else if (map !== null && comment !== '' && c === comment) {
         // a comment runs to the end of the line and is left as written
-        if (out !== null) out.s += s.slice(i);
+        if (out !== null) out.s += s.slice(run);
         return s.length;
       }
-      const n = s[i + 1];
-      if (c === '$' && (n === '(' || n === '{') && quote !== "'") {
+      if (c === '$' && quote !== "'" && (s[i + 1] === '(' || s[i + 1] === '{')) {
+        if (out !== null && i > run) out.s += s.slice(run, i);
         if (map !== null) {
           this.topRef = i;
           map.mark(out === null ? 0 : out.s.length, i, true);
         }
         i = this.refer(level, s, i, out);
         if (map !== null) map.mark(out === null ? 0 : out.s.length, i, false);
+        run = i;
         continue;
       }
       if (c === '\\' && i + 1 < s.length) {
-        if (out !== null) {
-          if (!discard) out.s += '\\';
-          out.s += n ?? '';
+        if (discard) {
+          if (out !== null && i > run) out.s += s.slice(run, i);
+          run = i + 1;
         }
         i += 2;
         continue;
       }
-      if (out !== null) out.s += c;
       i++;
     }
+    if (out !== null && i > run) out.s += s.slice(run, i);
     return i;
   }
 

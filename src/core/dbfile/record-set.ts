@@ -97,10 +97,8 @@ export class RecordSet {
     return null;
   }
 
-  /** The records in the order they were first defined, as immutable IocRecords. */
+  /** The records in the order they were first defined (the set's own objects: do not add to the set afterwards). */
   toRecords(): IocRecord[] {
-    return [...this.byName.values()].map((r) => ({
-      name: r.name, type: r.type, fields: { ...r.fields }, infos: { ...r.infos }, aliases: [...r.aliases],
-    }));
+    return [...this.byName.values()];
   }
 }
