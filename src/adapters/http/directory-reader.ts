@@ -3,4 +3,4 @@ import type { Directory } from '../../core/directory/directory.js';
 
 /** The read side of the directory. */
 export type DirectoryReader = Pick<Directory,
-  'owner' | 'size' | 'revision' | 'get' | 'search' | 'count' | 'propertyNames' | 'tagNames'>;
+  'owner' | 'size' | 'revision' | 'get' | 'search' | 'count' | 'propertyNames' | 'tagNames' | 'conflicts'>;

@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics of the HTTP API and the directory behind it: request counts and latency per route, channel
- * count and applied etcd revision (read at scrape time).
+ * count, applied etcd revision and name conflicts (read at scrape time).
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export interface DirectoryGaugeSource {
   readonly size: number;
   readonly revision: number;
+  conflicts(): readonly unknown[];
 }
 
 // Replaces an earlier metric of the same name (a second app on one registry, as tests do).
@@ -19,7 +20,7 @@ function fresh(registry: Registry, name: string): void {
 /** Register the metrics in `registry` and the hook that feeds them. */
 export function installHttpMetrics(app: FastifyInstance, registry: Registry, directory: DirectoryGaugeSource): void {
   const names = ['pvsync_http_requests_total', 'pvsync_http_request_duration_seconds', 'pvsync_directory_channels',
-    'pvsync_directory_revision'];
+    'pvsync_directory_revision', 'pvsync_directory_conflicts'];
   for (const n of names) fresh(registry, n);
   const requests = new Counter({
     name: 'pvsync_http_requests_total', help: 'HTTP requests answered, by method, route and status',
@@ -37,6 +38,10 @@ export function installHttpMetrics(app: FastifyInstance, registry: Registry, dir
   new Gauge({
     name: 'pvsync_directory_revision', help: 'Last etcd revision applied to the directory', registers: [registry],
     collect() { this.set(directory.revision); },
+  });
+  new Gauge({
+    name: 'pvsync_directory_conflicts', help: 'Channel names served by two or more live IOCs at once',
+    registers: [registry], collect() { this.set(directory.conflicts().length); },
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -284,8 +284,9 @@ export class Directory {
       for (const n of old.channelNames()) this.removeCandidate(n, old);
       return;
     }
-    const rec = this.toNode(ioc, name, value);
-    ioc.records.set(name, rec);
+    // The name parsed from JSON is a flat string; the one cut from the etcd key would keep the whole key alive.
+    const rec = this.toNode(ioc, value.name === name ? value.name : name, value);
+    ioc.records.set(rec.name, rec);
     if (old === undefined) {
       for (const n of rec.channelNames()) this.addCandidate(n, rec);
       return;

@@ -181,6 +181,7 @@ describe('HTTP app', () => {
     expect(r.body).toMatch(/pvsync_http_request_duration_seconds_bucket\{le="0\.5",method="GET",route="\/ChannelFinder\/resources\/channels"\} 1/);
     expect(r.body).toMatch(/pvsync_directory_channels 4/);
     expect(r.body).toMatch(/pvsync_directory_revision 42/);
+    expect(r.body).toMatch(/pvsync_directory_conflicts 0/);
   });
 
   it('answers unknown routes with a JSON 404', async () => {
