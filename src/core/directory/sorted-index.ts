@@ -124,15 +124,8 @@ export class SortedIndex {
 
   private indexOf(slot: ChannelSlot): number {
     const arr = this.arr;
-    let lo = 0;
-    let hi = arr.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.cmp((arr[mid] as ChannelSlot).name, slot.name) < 0) lo = mid + 1;
-      else hi = mid;
-    }
     // Several slots may carry the same name (a removed one and its replacement): find this one by identity.
-    for (let i = lo; i < arr.length && (arr[i] as ChannelSlot).name === slot.name; i++) {
+    for (let i = this.boundIn(slot.name, true); i < arr.length && (arr[i] as ChannelSlot).name === slot.name; i++) {
       if (arr[i] === slot) return i;
     }
     return -1;
