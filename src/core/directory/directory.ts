@@ -37,6 +37,9 @@ export interface Conflict {
 
 const EMPTY: readonly string[] = [];
 
+// Below this many candidates a plain scan beats looking through every IOC.
+const SMALL_SCAN = 256;
+
 /** The directory index. Single-threaded; every method is synchronous. */
 export class Directory {
   /** Owner written on channels and properties. */
@@ -224,6 +227,7 @@ export class Directory {
    * winner belongs to a matching IOC, sorted by name; null when that is not smaller than `limit` candidates.
    */
   private iocCandidates(q: ChannelQuery, limit: number): ChannelSlot[] | null {
+    if (q.properties.length === 0 || limit < SMALL_SCAN) return null;
     let best: IocNode[] | null = null;
     let bestCount = limit / 2; // sorting costs: only worth it well below the range scan
     for (const term of q.properties) {
