@@ -1,12 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { formatStatus, register } from '../../../src/apps/commands/cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pvsync-cluster-cmd-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const YML = fileURLToPath(new URL('../../../etcd-cluster.yml', import.meta.url));
 
 async function run(...args: string[]): Promise<string> {

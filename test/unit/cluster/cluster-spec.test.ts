@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
   initialCluster, loadClusterSpec, memberFlags, memberOf, parseClusterSpec, type ClusterSpec,
@@ -97,6 +97,7 @@ describe('parseClusterSpec', () => {
 
 describe('loadClusterSpec', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pvsync-spec-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, text: string): string => {
     const p = join(dir, name);
     writeFileSync(p, text);
