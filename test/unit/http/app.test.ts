@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../src/adapters/http/app.js';
@@ -188,5 +189,26 @@ describe('HTTP app', () => {
     const r = await get('/ChannelFinder/resources/nothing?x=1');
     expect(r.statusCode).toBe(404);
     expect(r.json()).toMatchObject({ error: 'Not Found', status: 404, path: '/ChannelFinder/resources/nothing' });
+  });
+});
+
+describe('HTTP app: internal errors', () => {
+  it('answers 500 without leaking the cause, and logs it', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
+    const broken = new Directory();
+    broken.search = () => {
+      throw new Error('secret detail');
+    };
+    const app = buildApp({ directory: broken, registry: new Registry(), logger,
+      health: () => ({ ok: true, etcd: null, revision: 0 }),
+      serviceInfo: { version: 'x', backend: () => ({ status: 'Connected' }) } });
+    const r = await app.inject({ method: 'GET', url: '/ChannelFinder/resources/channels?~name=x' });
+    expect(r.statusCode).toBe(500);
+    expect(r.json()).toEqual({ error: 'Internal Server Error', message: 'internal error', status: 500,
+      path: '/ChannelFinder/resources/channels' });
+    const logged = lines.map((l) => JSON.parse(l) as { msg: string; err?: { message: string } });
+    expect(logged.find((l) => l.msg === 'request failed')?.err?.message).toBe('secret detail');
+    await app.close();
   });
 });
