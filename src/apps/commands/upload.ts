@@ -1,5 +1,107 @@
-/** The `pvsync upload` command (being written). */
+/**
+ * `pvsync upload`: the uploader that runs beside an IOC. Reads the IOC's startup script and database files, publishes
+ * the records to etcd and keeps the IOC's liveness lease until SIGTERM/SIGINT (which marks the IOC Inactive at once).
+ */
+import { hostname, networkInterfaces } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { nodeFileSource } from '../../adapters/fs/file-source.js';
+import { createEtcdClient } from '../../adapters/etcd/client.js';
+import { IocPublisher } from '../../adapters/etcd/ioc-publisher.js';
+import { parseStartup } from '../../core/dbfile/startup.js';
+import { PvsError } from '../../core/errors.js';
+import { Keyspace, ROOT, iocIdOf } from '../../core/keyspace.js';
+import { rootLogger } from '../logger.js';
+import { collectKeyValue, resolveEndpoints, resolveRoot, withEndpoints, withRoot } from '../options.js';
+
+interface UploadOptions {
+  stCmd: string;
+  iocName?: string;
+  host?: string;
+  ttl: string;
+  env?: Record<string, string>;
+  endpoints?: string;
+  root?: string;
+}
 
 /** Register `pvsync upload` on the program. */
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  const cmd = program.command('upload')
+    .description('publish an IOC\'s records to etcd and keep it alive until stopped')
+    .requiredOption('--st-cmd <path>', 'the IOC\'s startup script')
+    .option('--ioc-name <name>', 'IOC name (default: IOCNAME or IOC from the script, else the script\'s directory)')
+    .option('--host <name>', 'host name of the IOC (default: HOSTNAME from the script, else this host)')
+    .option('--ttl <seconds>', 'liveness lease TTL in seconds', '10')
+    .option('--env <K=V>', 'environment of the IOC (repeatable; added to the process environment)', collectKeyValue);
+  withRoot(withEndpoints(cmd)).action(async (opts: UploadOptions) => runUpload(opts));
+}
+
+async function runUpload(opts: UploadOptions): Promise<void> {
+  const log = rootLogger('pvsync-upload');
+  const ttl = Number(opts.ttl);
+  if (!Number.isFinite(ttl) || ttl < 1) throw new PvsError('PVS_CONFIG', `--ttl must be a number of seconds ≥ 1, got ${opts.ttl}`);
+  const stCmd = resolve(opts.stCmd);
+  const env = { ...stringEnv(process.env), ...(opts.env ?? {}) };
+  const files = nodeFileSource();
+  if (files.readText(stCmd) === undefined) throw new PvsError('PVS_DB_FILE', `cannot read startup script ${stCmd}`);
+  const parsed = parseStartup(stCmd, { files, env });
+  const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
+  for (const d of parsed.diagnostics.slice(0, 50)) {
+    log.warn({ file: d.file, line: d.line, col: d.col, severity: d.severity, diagnostic: d.message }, 'IOC configuration diagnostic');
+  }
+  const iocName = opts.iocName ?? parsed.env['IOCNAME'] ?? parsed.env['IOC'] ?? basename(dirname(stCmd));
+  const hostName = opts.host ?? parsed.env['HOSTNAME'] ?? hostname();
+  const iocId = iocIdOf(iocName, hostName);
+  log.info({ ioc: iocId, records: parsed.records.length, diagnostics: parsed.diagnostics.length, errors: errors.length }, 'IOC configuration read');
+
+  const endpoints = resolveEndpoints(opts.endpoints);
+  const client = createEtcdClient(endpoints);
+  const publisher = new IocPublisher({
+    client, keys: new Keyspace(resolveRoot(opts.root, ROOT)), iocId, iocName, hostName, iocIP: localAddress(),
+    env: publishedEnv(parsed.env), records: parsed.records, ttlSeconds: ttl,
+    writer: `pvsync-upload@${hostname()}`, log,
+  });
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    void publisher.stop().finally(() => {
+      client.close();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  log.info({ endpoints }, 'publishing');
+  await publisher.start();
+  // Keep running: the publisher holds the lease and re-publishes after any etcd outage.
+  await new Promise<never>(() => undefined);
+}
+
+// The IOC-wide variables a reccaster would send (domain.md §3), plus any `PVSYNC_*`-free site variable the script set.
+const PUBLISHED_ENV = ['EPICS_VERSION', 'HOSTNAME', 'EPICS_BASE', 'TOP', 'ARCH', 'IOC', 'EPICS_CA_ADDR_LIST',
+  'EPICS_CA_AUTO_ADDR_LIST', 'EPICS_CA_MAX_ARRAY_BYTES', 'RSRV_SERVER_PORT', 'PVAS_SERVER_PORT', 'PWD',
+  'EPICS_HOST_ARCH', 'IOCNAME', 'ENGINEER', 'LOCATION'];
+
+function publishedEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of PUBLISHED_ENV) {
+    const v = env[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function localAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
