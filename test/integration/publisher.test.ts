@@ -7,6 +7,7 @@ import { rangePrefix } from '../../src/adapters/etcd/kv.js';
 import { Keyspace } from '../../src/core/keyspace.js';
 import { IocInfoSchema, type IocRecord } from '../../src/core/model.js';
 import { testCluster, testEndpoints, uniqueRoot } from '../support/cluster.js';
+import { until } from '../support/processes.js';
 
 function records(n: number, tag = 'v1'): IocRecord[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -92,8 +93,9 @@ describe('IOC publisher against the real cluster', () => {
     const p = publisher(client, keys, records(2000, 'q'), lines);
     const done = p.start();
     try {
-      await new Promise((r) => setTimeout(r, 4000));
-      expect(lines.some((l) => l.includes('upload failed, retrying'))).toBe(true);
+      // The first attempt fails once its call deadline (5 s) passes; wait for the uploader to say it is retrying.
+      await until('a retry is logged', () => lines.some((l) => l.includes('upload failed, retrying')), 30_000);
+      expect(lines.some((l) => l.includes('"code":"PVS_ETCD_UNAVAILABLE"'))).toBe(true);
     } finally {
       await cluster.startMember(a!);
       await cluster.startMember(b!);
