@@ -12,6 +12,7 @@ import { registerDefinitionRoutes } from './definition-routes.js';
 import type { DirectoryReader } from './directory-reader.js';
 import { errorBody, sendError } from './error-reply.js';
 import { installHttpMetrics } from './http-metrics.js';
+import { registerStatusRoutes } from './status-routes.js';
 import { registerServiceRoutes, type HealthReport, type ServiceInfo } from './service-routes.js';
 
 /** Everything the app reads from. */
@@ -68,5 +69,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerServiceRoutes(app, deps.serviceInfo, deps.health, deps.registry);
   registerChannelRoutes(app, deps.directory, limits);
   registerDefinitionRoutes(app, deps.directory, limits);
+  registerStatusRoutes(app, deps.directory);
   return app;
 }
