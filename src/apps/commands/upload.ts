@@ -46,8 +46,9 @@ async function runUpload(opts: UploadOptions): Promise<void> {
   if (files.readText(stCmd) === undefined) throw new PvsError('PVS_DB_FILE', `cannot read startup script ${stCmd}`);
   const parsed = parseStartup(stCmd, { files, env });
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-  for (const d of parsed.diagnostics.slice(0, 50)) {
-    log.warn({ file: d.file, line: d.line, col: d.col, severity: d.severity, diagnostic: d.message }, 'IOC configuration diagnostic');
+  for (const d of parsed.diagnostics.slice(0, 200)) {
+    const level = d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warn' : 'debug';
+    log[level]({ file: d.file, line: d.line, col: d.col, severity: d.severity, diagnostic: d.message }, 'IOC configuration diagnostic');
   }
   const iocName = opts.iocName ?? parsed.env['IOCNAME'] ?? parsed.env['IOC'] ?? basename(dirname(stCmd));
   const hostName = opts.host ?? parsed.env['HOSTNAME'] ?? hostname();

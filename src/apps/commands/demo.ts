@@ -1,0 +1,112 @@
+/**
+ * `pvsync demo`: the whole system on one machine. Starts the local 3-member etcd cluster, `pvsync serve` on port
+ * 8080 and an uploader for each example IOC under examples/, prints queries to try, and on Ctrl-C (SIGINT) or
+ * SIGTERM stops everything it started, in reverse order.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { PvsError } from '../../core/errors.js';
+import { openLocalCluster } from './cluster.js';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(REPO, 'bin', 'pvsync.js');
+
+interface DemoOptions {
+  port: string;
+  stateDir: string;
+  ttl: string;
+}
+
+/** Register `pvsync demo` on the program. */
+export function register(program: Command): void {
+  program.command('demo')
+    .description('run the cluster, the API server and the example IOCs until Ctrl-C')
+    .option('--port <port>', 'port of the API server', '8080')
+    .option('--state-dir <dir>', 'where the demo cluster keeps its data', join(REPO, '.state', 'demo'))
+    .option('--ttl <seconds>', 'liveness TTL of the example IOCs', '5')
+    .action(async (opts: DemoOptions) => runDemo(opts));
+}
+
+async function runDemo(opts: DemoOptions): Promise<void> {
+  const say = (line: string): void => { process.stdout.write(`demo: ${line}\n`); };
+  const children: { name: string; child: ChildProcess }[] = [];
+  const cluster = await openLocalCluster({ config: join(REPO, 'etcd-cluster.yml'), stateDir: opts.stateDir });
+  let stopping = false;
+  const stopAll = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping uploaders (their channels turn Inactive), the server, then etcd`);
+    for (const { name, child } of [...children].reverse()) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      say(`stopped ${name}`);
+    }
+    await cluster.down();
+    say('etcd stopped (data kept in ' + cluster.stateDir + '); bye');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stopAll('SIGINT'));
+  process.on('SIGTERM', () => void stopAll('SIGTERM'));
+
+  say('starting the 3-member etcd cluster of etcd-cluster.yml');
+  const endpoints = await cluster.up();
+  say(`etcd is up: ${endpoints.join(',')}`);
+  const start = (name: string, args: string[]): ChildProcess => {
+    const child = spawn(process.execPath, [BIN, ...args, '--endpoints', endpoints.join(',')], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, PVSYNC_LOG_LEVEL: process.env['PVSYNC_LOG_LEVEL'] ?? 'warn' },
+    });
+    child.on('exit', (code, signal) => {
+      if (!stopping) say(`${name} exited unexpectedly (${code ?? signal}); Ctrl-C to stop the rest`);
+    });
+    children.push({ name, child });
+    return child;
+  };
+  start('server', ['serve', '--port', opts.port]);
+  const examples = readdirSync(join(REPO, 'examples'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(REPO, 'examples', d.name, 'st.cmd'))).map((d) => d.name).sort();
+  for (const ex of examples) start(`uploader ${ex}`, ['upload', '--st-cmd', join(REPO, 'examples', ex, 'st.cmd'), '--ttl', opts.ttl]);
+
+  const base = `http://localhost:${opts.port}`;
+  const ready = await waitFor(async () => {
+    const h = await fetch(`${base}/healthz`).catch(() => null);
+    if (h?.status !== 200) return false;
+    const n = await fetch(`${base}/ChannelFinder/resources/channels/count?pvStatus=Active`).then((r) => r.text()).catch(() => '0');
+    return Number(n) > 0 && Number(n) === Number(await fetch(`${base}/ChannelFinder/resources/channels/count`).then((r) => r.text()));
+  }, 60_000);
+  if (!ready) throw new PvsError('PVS_CLUSTER', `the server on port ${opts.port} did not become ready within 60 s (is the port taken?)`);
+  const count = await fetch(`${base}/ChannelFinder/resources/channels/count`).then((r) => r.text());
+  say(`${examples.length} example IOCs published ${count} channels; the API is at ${base}/ChannelFinder`);
+  process.stdout.write([
+    '',
+    'Try:',
+    `  curl '${base}/ChannelFinder/resources/channels?~name=LINAC:BPM01:*'`,
+    `  curl '${base}/ChannelFinder/resources/channels/count?pvStatus=Active'`,
+    `  curl '${base}/ChannelFinder/resources/channels?archive=*&~size=5'`,
+    `  curl '${base}/ChannelFinder/resources/channels?iocName=vacuum&recordType=ai'`,
+    `  curl '${base}/ChannelFinder/resources/properties'`,
+    `  curl '${base}/api/v1/conflicts'`,
+    `  npx pvsync cluster status --state-dir ${cluster.stateDir}`,
+    `  kill -9 <pid of an uploader>   # its channels turn Inactive within ${opts.ttl} s`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n'));
+  await new Promise<never>(() => undefined);
+}
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
