@@ -27,6 +27,12 @@ export class Keyspace {
   get iocsPrefix(): string { return `${this.root}iocs/`; }
   /** `<root>alive/`: prefix of the leased liveness keys. */
   get alivePrefix(): string { return `${this.root}alive/`; }
+  /** `<root>channels/`: prefix of the channels written through the API (and user additions to IOC channels). */
+  get channelsPrefix(): string { return `${this.root}channels/`; }
+  /** `<root>defs/properties/`: prefix of the property definitions. */
+  get propertyDefsPrefix(): string { return `${this.root}defs/properties/`; }
+  /** `<root>defs/tags/`: prefix of the tag definitions. */
+  get tagDefsPrefix(): string { return `${this.root}defs/tags/`; }
 
   /** `<root>iocs/<ioc>/info`: the IOC's identity, environment and upload state (IocInfo JSON). */
   iocInfo(iocId: string): string { return `${this.iocsPrefix}${escapeSegment(iocId)}/info`; }
@@ -36,6 +42,13 @@ export class Keyspace {
   iocRecord(iocId: string, name: string): string { return `${this.iocRecordsPrefix(iocId)}${escapeSegment(name)}`; }
   /** `<root>alive/<ioc>`: present (bound to the uploader's lease) while the IOC is alive (Alive JSON). */
   alive(iocId: string): string { return `${this.alivePrefix}${escapeSegment(iocId)}`; }
+
+  /** `<root>channels/<name>`: a channel as written through the API (StoredChannel JSON). */
+  channel(name: string): string { return `${this.channelsPrefix}${escapeSegment(name)}`; }
+  /** `<root>defs/properties/<name>`: a property definition (Definition JSON). */
+  propertyDef(name: string): string { return `${this.propertyDefsPrefix}${escapeSegment(name)}`; }
+  /** `<root>defs/tags/<name>`: a tag definition (Definition JSON). */
+  tagDef(name: string): string { return `${this.tagDefsPrefix}${escapeSegment(name)}`; }
 
   /** Classify a key of this layout; `null` for keys this version does not know (they are ignored, not fatal). */
   parse(key: string): ParsedKey | null {
@@ -50,6 +63,11 @@ export class Keyspace {
       }
     }
     if (area === 'alive' && a !== undefined && rest.length === 2) return { kind: 'alive', iocId: unescapeSegment(a) };
+    if (area === 'channels' && a !== undefined && rest.length === 2) return { kind: 'channel', name: unescapeSegment(a) };
+    if (area === 'defs' && b !== undefined && rest.length === 3) {
+      if (a === 'properties') return { kind: 'propertyDef', name: unescapeSegment(b) };
+      if (a === 'tags') return { kind: 'tagDef', name: unescapeSegment(b) };
+    }
     return null;
   }
 }
@@ -58,7 +76,10 @@ export class Keyspace {
 export type ParsedKey =
   | { readonly kind: 'iocInfo'; readonly iocId: string }
   | { readonly kind: 'record'; readonly iocId: string; readonly name: string }
-  | { readonly kind: 'alive'; readonly iocId: string };
+  | { readonly kind: 'alive'; readonly iocId: string }
+  | { readonly kind: 'channel'; readonly name: string }
+  | { readonly kind: 'propertyDef'; readonly name: string }
+  | { readonly kind: 'tagDef'; readonly name: string };
 
 /** The stable identity of an IOC: its name and host, as `IOCNAME@host`. */
 export function iocIdOf(iocName: string, hostName: string): string {

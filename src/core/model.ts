@@ -71,6 +71,26 @@ export const AliveSchema = z.object({
 });
 export type Alive = z.infer<typeof AliveSchema>;
 
+/** A property value of a stored channel: the nested owner is not stored (it is the definition's owner). */
+export const StoredPropertySchema = z.object({ name: z.string().min(1), value: z.string().min(1) });
+export type StoredProperty = z.infer<typeof StoredPropertySchema>;
+
+/**
+ * A channel written through the ChannelFinder API (`channels/<name>`): stored as written for channels no IOC serves;
+ * for IOC channels it holds the user additions (owner, non-managed properties, tags) that survive uploads.
+ */
+export const StoredChannelSchema = z.object({
+  name: z.string().min(1),
+  owner: z.string().min(1),
+  properties: z.array(StoredPropertySchema),
+  tags: z.array(z.string().min(1)),
+});
+export type StoredChannel = z.infer<typeof StoredChannelSchema>;
+
+/** A property or tag definition (`defs/properties/<name>`, `defs/tags/<name>`): its name and owner. */
+export const DefinitionSchema = z.object({ name: z.string().min(1), owner: z.string().min(1) });
+export type Definition = z.infer<typeof DefinitionSchema>;
+
 /** A ChannelFinder property as nested in a channel: `channels` is always empty there. */
 export interface CfProperty {
   name: string;

@@ -11,7 +11,9 @@ import type { MirrorSink } from '../../src/adapters/etcd/mirror.js';
 
 /** The identity of an event's key, as a string. */
 export function eventKey(e: DirectoryEvent): string {
-  return e.kind === 'record' ? `record/${e.iocId}/${e.name}` : `${e.kind}/${e.iocId}`;
+  if (e.kind === 'record') return `record/${e.iocId}/${e.name}`;
+  if (e.kind === 'iocInfo' || e.kind === 'alive') return `${e.kind}/${e.iocId}`;
+  return `${e.kind}/${e.name}`;
 }
 
 /** A sink that keeps the state and every revision it was given. */

@@ -79,7 +79,7 @@ export class Mirror extends EventEmitter {
       try {
         const snap = await rangePrefix(this.opts.client, this.opts.keys.root, this.opts.pageSize === undefined ? {} : { pageSize: this.opts.pageSize });
         const events: DirectoryEvent[] = [];
-        for (const kv of snap.kvs) this.decodeInto(events, kv.key, kv.value.toString());
+        for (const kv of snap.kvs) this.decodeInto(events, kv.key, kv.value.toString(), kv.modRevision);
         this.opts.sink.clear();
         this.opts.sink.apply(events, snap.revision);
         this.revision = snap.revision;
@@ -152,14 +152,14 @@ export class Mirror extends EventEmitter {
         flush();
         batchRev = rev;
       }
-      this.decodeInto(batch, ev.kv.key.toString(), ev.type === 'Delete' ? null : ev.kv.value.toString());
+      this.decodeInto(batch, ev.kv.key.toString(), ev.type === 'Delete' ? null : ev.kv.value.toString(), rev);
     }
     flush();
     this.release();
   }
 
-  private decodeInto(out: DirectoryEvent[], key: string, value: string | null): void {
-    const r = decodeChange(this.opts.keys, key, value);
+  private decodeInto(out: DirectoryEvent[], key: string, value: string | null, modRevision: number): void {
+    const r = decodeChange(this.opts.keys, key, value, modRevision);
     if (r.ok) out.push(r.event);
     else if (!r.ignored) {
       this.rejected++;

@@ -4,7 +4,7 @@
  */
 import type { ZodType } from 'zod';
 import type { Keyspace } from '../keyspace.js';
-import { AliveSchema, IocInfoSchema, StoredRecordSchema } from '../model.js';
+import { AliveSchema, DefinitionSchema, IocInfoSchema, StoredChannelSchema, StoredRecordSchema } from '../model.js';
 import type { DirectoryEvent } from './events.js';
 
 /** The outcome of decoding one change: an event, a key to ignore, or a bad value to report. */
@@ -13,8 +13,8 @@ export type DecodeResult =
   | { readonly ok: false; readonly ignored: true }
   | { readonly ok: false; readonly ignored: false; readonly key: string; readonly message: string };
 
-/** Decode a put (`value` given) or a delete (`value` null) of `key`. */
-export function decodeChange(keys: Keyspace, key: string, value: string | null): DecodeResult {
+/** Decode a put (`value` given) or a delete (`value` null) of `key`, last modified at `modRevision`. */
+export function decodeChange(keys: Keyspace, key: string, value: string | null, modRevision = 0): DecodeResult {
   const parsed = keys.parse(key);
   if (parsed === null) return { ok: false, ignored: true };
   const bad = (message: string): DecodeResult => ({ ok: false, ignored: false, key, message });
@@ -36,6 +36,24 @@ export function decodeChange(keys: Keyspace, key: string, value: string | null):
       if (typeof v === 'string') return bad(v);
       if (v.name !== parsed.name) return bad(`record name ${JSON.stringify(v.name)} does not match its key`);
       return { ok: true, event: { ...base, value: v } };
+    }
+    case 'channel': {
+      const rev = value === null ? 0 : modRevision;
+      if (value === null) return { ok: true, event: { kind: 'channel', name: parsed.name, value: null, modRevision: rev } };
+      const v = parseJson(value, StoredChannelSchema);
+      if (typeof v === 'string') return bad(v);
+      if (v.name !== parsed.name) return bad(`channel name ${JSON.stringify(v.name)} does not match its key`);
+      return { ok: true, event: { kind: 'channel', name: parsed.name, value: v, modRevision: rev } };
+    }
+    case 'propertyDef':
+    case 'tagDef': {
+      const kind = parsed.kind;
+      const rev = value === null ? 0 : modRevision;
+      if (value === null) return { ok: true, event: { kind, name: parsed.name, value: null, modRevision: rev } };
+      const v = parseJson(value, DefinitionSchema);
+      if (typeof v === 'string') return bad(v);
+      if (v.name !== parsed.name) return bad(`definition name ${JSON.stringify(v.name)} does not match its key`);
+      return { ok: true, event: { kind, name: parsed.name, value: v, modRevision: rev } };
     }
   }
 }

@@ -3,16 +3,18 @@
  * per record name and alias by the recceiver conventions (docs/api.md). `apply` costs O(names touched); queries
  * walk a sorted name index and build JSON only for the page returned.
  */
-import type { CfChannel, IocInfo, StoredRecord } from '../model.js';
+import type { CfChannel, Definition, IocInfo, StoredChannel, StoredRecord } from '../model.js';
 import type { ChannelQuery } from '../query/channel-query.js';
+import type { Glob } from '../query/glob.js';
 import type { DirectoryEvent } from './events.js';
 import { Interner } from './intern.js';
 import { compareNames } from './name-order.js';
 import { compileMatcher } from './matcher.js';
-import { ChannelSlot, IocNode, RecordNode } from './nodes.js';
-import { propertyCatalogue, type PropertySource } from './properties.js';
+import { DefinitionSet, linkApi, type DefEntry } from './definitions.js';
+import { ApiNode, ChannelSlot, IocNode, RecordNode } from './nodes.js';
+import { propertyCatalogue, userProperty, type PropertySource } from './properties.js';
 import { SortedIndex, type Range } from './sorted-index.js';
-import { toCfChannel } from './to-cf.js';
+import { toCfChannel, type RenderContext } from './to-cf.js';
 
 /** Configuration of a directory. */
 export interface DirectoryOptions {
@@ -20,6 +22,23 @@ export interface DirectoryOptions {
   readonly owner?: string;
   /** Info tags published as properties of the same name (default ["archive"]). */
   readonly infoWhitelist?: readonly string[];
+  /**
+   * Called after every apply with the names of the channels that may have changed in that revision, or with
+   * null after a snapshot (the first apply, or the first after clear()): then anything may have changed.
+   */
+  readonly onApplied?: (revision: number, changed: readonly string[] | null) => void;
+}
+
+/** A channel as stored through the API, with the revision that wrote it (the guard of the next write). */
+export interface StoredEntry {
+  readonly channel: StoredChannel;
+  readonly modRevision: number;
+}
+
+/** A property or tag definition; `implicit` for managed properties nobody defined explicitly. */
+export interface DefinitionEntry extends Definition {
+  readonly modRevision: number;
+  readonly implicit: boolean;
 }
 
 /** One page of a search, with the number of all matches when asked for. */
@@ -53,11 +72,26 @@ export class Directory {
   private readonly strings = new Interner();
   private dirty = new Set<ChannelSlot>();
   private rev = 0;
+  private readonly propDefs = new DefinitionSet();
+  private readonly tagDefs = new DefinitionSet();
+  /** Slots written through the API that no IOC serves. */
+  private readonly apiOnly = new Set<ChannelSlot>();
+  private sourceCache: { version: number; list: readonly PropertySource[] } | null = null;
+  private snapshotNext = true;
+  private readonly onApplied: DirectoryOptions['onApplied'];
+  private readonly render: RenderContext;
 
   constructor(opts: DirectoryOptions = {}) {
     this.owner = opts.owner ?? 'pvsync';
     this.catalogue = propertyCatalogue(opts.infoWhitelist ?? ['archive']);
     this.whitelist = new Set(this.catalogue.map((p) => p.name));
+    this.onApplied = opts.onApplied;
+    const managed = this.whitelist;
+    this.render = {
+      catalogue: this.catalogue, owner: this.owner, managed,
+      propertyOwner: (n) => this.propDefs.defs.get(n)?.owner ?? (managed.has(n) ? this.owner : undefined),
+      tagOwner: (n) => this.tagDefs.defs.get(n)?.owner,
+    };
   }
 
   /** The etcd revision of the last applied batch (0 when empty or just cleared). */
@@ -74,6 +108,15 @@ export class Directory {
   apply(events: readonly DirectoryEvent[], revision: number): void {
     const touched = new Set<IocNode>();
     const shrunk = new Set<IocNode>();
+    const snapshot = this.snapshotNext;
+    this.snapshotNext = false;
+    const changed = snapshot || this.onApplied === undefined ? null : new Set<string>();
+    const addNames = (names: readonly string[] | undefined): void => {
+      if (changed !== null && names !== undefined) for (const n of names) changed.add(n);
+    };
+    const addUsers = (set: DefinitionSet, name: string): void => {
+      if (changed !== null) for (const slot of set.usersOf(name)) changed.add(slot.name);
+    };
     for (const ev of events) {
       switch (ev.kind) {
         case 'iocInfo': {
@@ -90,10 +133,24 @@ export class Directory {
         }
         case 'record': {
           const ioc = this.iocFor(ev.iocId);
+          addNames(ioc.records.get(ev.name)?.channelNames());
           this.putRecord(ioc, ev.name, ev.value);
+          addNames(ioc.records.get(ev.name)?.channelNames());
           if (ev.value === null) shrunk.add(ioc);
           break;
         }
+        case 'channel':
+          changed?.add(ev.name);
+          this.putApi(ev.name, ev.value, ev.modRevision);
+          break;
+        case 'propertyDef':
+          this.propDefs.put(ev.name, ev.value === null ? null : { owner: ev.value.owner, modRevision: ev.modRevision });
+          addUsers(this.propDefs, ev.name);
+          break;
+        case 'tagDef':
+          this.tagDefs.put(ev.name, ev.value === null ? null : { owner: ev.value.owner, modRevision: ev.modRevision });
+          addUsers(this.tagDefs, ev.name);
+          break;
         default:
           ev satisfies never;
       }
@@ -102,6 +159,7 @@ export class Directory {
     for (const ioc of touched) {
       for (const rec of ioc.records.values()) {
         for (const name of rec.channelNames()) {
+          changed?.add(name);
           const slot = this.channels.get(name);
           if (slot !== undefined && Array.isArray(slot.cands)) this.dirty.add(slot);
         }
@@ -115,6 +173,7 @@ export class Directory {
     }
     this.dirty.clear();
     this.rev = revision;
+    this.onApplied?.(revision, changed === null ? null : [...changed]);
   }
 
   /** Forget everything (the mirror re-lists next). */
@@ -125,13 +184,17 @@ export class Directory {
     this.multi.clear();
     this.strings.clear();
     this.dirty.clear();
+    this.propDefs.clear();
+    this.tagDefs.clear();
+    this.apiOnly.clear();
     this.rev = 0;
+    this.snapshotNext = true;
   }
 
   /** The channel named exactly `name` (case-sensitive), or undefined. */
   get(name: string): CfChannel | undefined {
     const slot = this.channels.get(name);
-    return slot === undefined ? undefined : toCfChannel(slot, this.catalogue, this.owner);
+    return slot === undefined ? undefined : toCfChannel(slot, this.render);
   }
 
   /** One page of the channels matching `q`, sorted by name; `total` counts every match when `withTotal`. */
@@ -139,7 +202,7 @@ export class Directory {
     const slots: ChannelSlot[] = [];
     const total = this.scan(q, q.size, withTotal, slots);
     return {
-      channels: slots.map((s) => toCfChannel(s, this.catalogue, this.owner)),
+      channels: slots.map((s) => toCfChannel(s, this.render)),
       total: withTotal ? total : null,
     };
   }
@@ -160,20 +223,105 @@ export class Directory {
     return out.sort((a, b) => this.index.compare(a.name, b.name));
   }
 
-  /** Names of every property a channel may carry (managed ones and whitelisted info tags). */
+  /** Names of every property: the managed ones (with whitelisted info tags), then the defined ones by name. */
   propertyNames(): string[] {
-    return this.catalogue.map((p) => p.name);
+    const extra = [...this.propDefs.defs.keys()].filter((n) => !this.whitelist.has(n)).sort(compareNames);
+    return [...this.catalogue.map((p) => p.name), ...extra];
   }
 
-  /** Names of every tag (none yet). */
+  /** Names of every defined tag, sorted. */
   tagNames(): string[] {
-    return [];
+    return [...this.tagDefs.defs.keys()].sort(compareNames);
+  }
+
+  /** The definition of property `name` (managed properties are always defined), or undefined. */
+  propertyDefinition(name: string): DefinitionEntry | undefined {
+    return defEntry(name, this.propDefs.defs.get(name), this.whitelist.has(name) ? this.owner : undefined);
+  }
+
+  /** The definition of tag `name`, or undefined. */
+  tagDefinition(name: string): DefinitionEntry | undefined {
+    return defEntry(name, this.tagDefs.defs.get(name), undefined);
+  }
+
+  /** True for the properties the system manages on IOC channels. */
+  isManagedProperty(name: string): boolean {
+    return this.whitelist.has(name);
+  }
+
+  /** True when an IOC record (or alias) serves the channel `name`. */
+  servedByIoc(name: string): boolean {
+    const slot = this.channels.get(name);
+    return slot !== undefined && slot.win !== null;
+  }
+
+  /** What was written through the API for channel `name` (as stored), or undefined. */
+  stored(name: string): StoredEntry | undefined {
+    const api = this.channels.get(name)?.api;
+    if (api === undefined || api === null) return undefined;
+    const properties: { name: string; value: string }[] = [];
+    for (let i = 0; i < api.props.length; i += 2) properties.push({ name: api.props[i] as string, value: api.props[i + 1] as string });
+    return { channel: { name, owner: api.owner, properties, tags: [...api.tags] }, modRevision: api.modRevision };
+  }
+
+  /** Names of the channels whose API-written part carries property `name` (defined or not), sorted. */
+  channelsWithProperty(name: string): string[] {
+    return [...this.propDefs.usersOf(name)].map((s) => s.name).sort(compareNames);
+  }
+
+  /** Names of the channels whose API-written part carries tag `name` (defined or not), sorted. */
+  channelsWithTag(name: string): string[] {
+    return [...this.tagDefs.usersOf(name)].map((s) => s.name).sort(compareNames);
+  }
+
+  // The catalogue plus one source per defined property that is not managed; rebuilt when definitions change.
+  private sources(): readonly PropertySource[] {
+    const version = this.propDefs.version;
+    if (this.sourceCache?.version !== version) {
+      const extra = [...this.propDefs.defs.keys()].filter((n) => !this.whitelist.has(n)).map(userProperty);
+      this.sourceCache = { version, list: [...this.catalogue, ...extra] };
+    }
+    return this.sourceCache.list;
+  }
+
+  private visibleTags(slot: ChannelSlot): readonly string[] {
+    const api = slot.api;
+    if (api === null || api.tags.length === 0) return EMPTY;
+    return api.tags.filter((t) => this.tagDefs.defs.has(t));
+  }
+
+  private putApi(name: string, value: StoredChannel | null, modRevision: number): void {
+    let slot = this.channels.get(name);
+    const old = slot?.api ?? null;
+    if (slot !== undefined && old !== null) linkApi(this.propDefs, this.tagDefs, slot, old, false);
+    if (value === null) {
+      if (slot === undefined) return;
+      slot.api = null;
+      if (slot.cands === null) {
+        this.channels.delete(name);
+        this.index.remove(slot);
+        this.apiOnly.delete(slot);
+      }
+      return;
+    }
+    const props: string[] = [];
+    for (const p of value.properties) props.push(this.strings.intern(p.name), this.strings.intern(p.value));
+    const tags = value.tags.length === 0 ? EMPTY : value.tags.map((t) => this.strings.intern(t));
+    const node = new ApiNode(this.strings.intern(value.owner), props, tags, modRevision);
+    if (slot === undefined) {
+      slot = new ChannelSlot(value.name, null);
+      this.channels.set(slot.name, slot);
+      this.index.add(slot);
+      this.apiOnly.add(slot);
+    }
+    slot.api = node;
+    linkApi(this.propDefs, this.tagDefs, slot, node, true);
   }
 
   // Walk the candidates of `q` in name order; fill `page` and return how many matched (stops early when possible).
   // The total ignores paging (as upstream's total hits); the page starts after `searchAfter`, then skips `from`.
   private scan(q: ChannelQuery, size: number, wantTotal: boolean, page: ChannelSlot[]): number {
-    const pred = compileMatcher(q, this.catalogue);
+    const pred = compileMatcher(q, this.sources(), (s) => this.visibleTags(s));
     if (pred === null) return 0;
     const arr = this.index.view();
     let matched = 0;
@@ -229,14 +377,16 @@ export class Directory {
   private iocCandidates(q: ChannelQuery, limit: number): ChannelSlot[] | null {
     if (q.properties.length === 0 || limit < SMALL_SCAN) return null;
     let best: IocNode[] | null = null;
+    let bestSources: readonly PropertySource[] = [];
+    let bestGlobs: readonly Glob[] = [];
     let bestCount = limit / 2; // sorting costs: only worth it well below the range scan
     for (const term of q.properties) {
-      const sources = this.catalogue.filter((p) => term.name.test(p.name));
+      const sources = this.sources().filter((p) => term.name.test(p.name));
       if (sources.length === 0 || sources.some((p) => p.ofIoc === undefined)) continue;
       if (term.anyOf.some((a) => a.kind !== 'has' || a.negated)) continue;
       const globs = term.anyOf.flatMap((a) => (a.kind === 'has' ? [a.value] : []));
       const iocs: IocNode[] = [];
-      let count = 0;
+      let count = this.apiOnly.size; // channels no IOC serves are tested one by one
       for (const ioc of this.iocs.values()) {
         const hit = sources.some((p) => {
           const v = p.ofIoc?.(ioc);
@@ -249,11 +399,19 @@ export class Directory {
       }
       if (count < bestCount) {
         best = iocs;
+        bestSources = sources;
+        bestGlobs = globs;
         bestCount = count;
       }
     }
     if (best === null) return null;
     const out: ChannelSlot[] = [];
+    for (const slot of this.apiOnly) {
+      if (bestSources.some((p) => {
+        const v = p.get(slot);
+        return v !== undefined && bestGlobs.some((g) => g.test(v));
+      })) out.push(slot);
+    }
     for (const ioc of best) {
       for (const rec of ioc.records.values()) {
         for (const name of rec.channelNames()) {
@@ -326,6 +484,12 @@ export class Directory {
       this.index.add(fresh);
       return;
     }
+    if (slot.cands === null) {
+      slot.cands = rec;
+      slot.win = rec;
+      this.apiOnly.delete(slot);
+      return;
+    }
     if (Array.isArray(slot.cands)) slot.cands.push(rec);
     else {
       slot.cands = [slot.cands, rec];
@@ -337,11 +501,19 @@ export class Directory {
   private removeCandidate(name: string, rec: RecordNode): void {
     const slot = this.channels.get(name);
     if (slot === undefined) return;
+    if (slot.cands === null) return;
     if (!Array.isArray(slot.cands)) {
       if (slot.cands !== rec) return;
+      this.dirty.delete(slot);
+      if (slot.api !== null) {
+        // Written through the API too: the channel stays, as written.
+        slot.cands = null;
+        slot.win = null;
+        this.apiOnly.add(slot);
+        return;
+      }
       this.channels.delete(name);
       this.index.remove(slot);
-      this.dirty.delete(slot);
       return;
     }
     const rest = slot.cands.filter((c) => c !== rec);
@@ -359,7 +531,7 @@ export class Directory {
 
   private replaceCandidate(name: string, old: RecordNode, rec: RecordNode): void {
     const slot = this.channels.get(name);
-    if (slot === undefined) return;
+    if (slot === undefined || slot.cands === null) return;
     if (!Array.isArray(slot.cands)) {
       if (slot.cands === old) {
         slot.cands = rec;
@@ -407,4 +579,10 @@ function mergeRanges(ranges: Range[]): Range[] {
     else out.push([lo, hi]);
   }
   return out;
+}
+
+function defEntry(name: string, def: DefEntry | undefined, implicitOwner: string | undefined): DefinitionEntry | undefined {
+  if (def !== undefined) return { name, owner: def.owner, modRevision: def.modRevision, implicit: false };
+  if (implicitOwner !== undefined) return { name, owner: implicitOwner, modRevision: 0, implicit: true };
+  return undefined;
 }

@@ -46,20 +46,44 @@ export const SLOT_INDEXED = 1;
 /** Removed from the directory. */
 export const SLOT_DEAD = 2;
 
-/** One channel name: its candidates (one RecordNode, or several when IOCs or aliases collide) and the winner. */
+/**
+ * A channel written through the API (`channels/<name>`): as written, for a name no IOC serves; for an IOC channel,
+ * the user additions. `props` holds [name, value, name, value…] in written order.
+ */
+export class ApiNode {
+  constructor(
+    readonly owner: string,
+    readonly props: readonly string[],
+    readonly tags: readonly string[],
+    readonly modRevision: number,
+  ) {}
+
+  /** The value of property `name`, or undefined. */
+  prop(name: string): string | undefined {
+    const p = this.props;
+    for (let i = 0; i < p.length; i += 2) if (p[i] === name) return p[i + 1];
+    return undefined;
+  }
+}
+
+/**
+ * One channel name: its candidates (one RecordNode, or several when IOCs or aliases collide) and the winner, and
+ * what was written through the API. A slot lives while it has a candidate or an API node; `win` is null without IOC.
+ */
 export class ChannelSlot {
-  cands: RecordNode | RecordNode[];
-  win: RecordNode;
+  cands: RecordNode | RecordNode[] | null;
+  win: RecordNode | null;
+  api: ApiNode | null = null;
   /** SLOT_PENDING, SLOT_INDEXED or SLOT_DEAD: maintained by the sorted index. */
   state: number = SLOT_PENDING;
 
-  constructor(readonly name: string, first: RecordNode) {
+  constructor(readonly name: string, first: RecordNode | null) {
     this.cands = first;
     this.win = first;
   }
 
   /** True when the winner serves this name as an alias (its record has another name). */
   get isAlias(): boolean {
-    return this.win.name !== this.name;
+    return this.win !== null && this.win.name !== this.name;
   }
 }

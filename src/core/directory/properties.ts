@@ -2,7 +2,7 @@
  * The properties of a derived channel (recceiver conventions, docs/api.md): their names, their order in a channel,
  * and how each is read from the channel's winning record and IOC. One catalogue serves both output and filtering.
  */
-import type { ChannelSlot, IocNode } from './nodes.js';
+import type { ChannelSlot, IocNode, RecordNode } from './nodes.js';
 
 /**
  * One property: its exact name and its value on a channel (undefined = the channel lacks it). `ofIoc` is set
@@ -14,8 +14,22 @@ export interface PropertySource {
   readonly ofIoc?: (ioc: IocNode) => string | undefined;
 }
 
+// A managed property reads the winning record; a channel no IOC serves carries what was written through the API.
 function iocLevel(name: string, ofIoc: (ioc: IocNode) => string | undefined): PropertySource {
-  return { name, ofIoc, get: (s) => ofIoc(s.win.ioc) };
+  return { name, ofIoc, get: (s) => (s.win === null ? apiValue(s, name) : ofIoc(s.win.ioc)) };
+}
+
+function ofRecord(name: string, get: (s: ChannelSlot & { win: RecordNode }) => string | undefined): PropertySource {
+  return { name, get: (s) => (s.win === null ? apiValue(s, name) : get(s as ChannelSlot & { win: RecordNode })) };
+}
+
+function apiValue(s: ChannelSlot, name: string): string | undefined {
+  return s.api === null ? undefined : s.api.prop(name);
+}
+
+/** A property defined through the API: on IOC channels too (user additions), never shadowing a managed one. */
+export function userProperty(name: string): PropertySource {
+  return { name, get: (s) => apiValue(s, name) };
 }
 
 // ChannelFinder refuses empty property values: an empty string means "absent".
@@ -26,12 +40,12 @@ const MANAGED: readonly PropertySource[] = [
   iocLevel('iocName', (i) => v(i.info?.iocName)),
   iocLevel('iocid', (i) => i.id),
   iocLevel('iocIP', (i) => v(i.info?.iocIP)),
-  { name: 'pvStatus', get: (s) => (s.win.active ? 'Active' : 'Inactive') },
+  ofRecord('pvStatus', (s) => (s.win.active ? 'Active' : 'Inactive')),
   iocLevel('time', (i) => v(i.info?.updatedAt)),
   iocLevel('recceiverID', (i) => v(i.info?.writer)),
-  { name: 'recordType', get: (s) => v(s.win.type) },
-  { name: 'recordDesc', get: (s) => v(s.win.desc) },
-  { name: 'alias', get: (s) => (s.isAlias ? s.win.name : undefined) },
+  ofRecord('recordType', (s) => v(s.win.type)),
+  ofRecord('recordDesc', (s) => v(s.win.desc)),
+  ofRecord('alias', (s) => (s.isAlias ? s.win.name : undefined)),
   iocLevel('caPort', (i) => v(i.info?.env['RSRV_SERVER_PORT'])),
   iocLevel('pvaPort', (i) => v(i.info?.env['PVAS_SERVER_PORT'])),
 ];
@@ -43,7 +57,7 @@ export const MANAGED_PROPERTY_NAMES: readonly string[] = MANAGED.map((p) => p.na
 export function propertyCatalogue(infoWhitelist: readonly string[]): readonly PropertySource[] {
   const managed = new Set(MANAGED_PROPERTY_NAMES);
   const infos = [...new Set(infoWhitelist)].filter((k) => k !== '' && !managed.has(k));
-  return [...MANAGED, ...infos.map((key): PropertySource => ({ name: key, get: (s) => infoValue(s.win.infos, key) }))];
+  return [...MANAGED, ...infos.map((key) => ofRecord(key, (s) => infoValue(s.win.infos, key)))];
 }
 
 function infoValue(infos: readonly string[], key: string): string | undefined {
