@@ -185,7 +185,7 @@ export class ArchiverAgent {
           else if (d.kind === 'demote') await this.demote(d.reason);
           else await this.exit();
         } catch (err) {
-          this.log.warn({ err, step: d.kind }, 'step failed');
+          this.log.warn({ step: d.kind, error: err instanceof Error ? err.message : String(err) }, 'step failed');
           this.retryAt = this.now() + 300;
         }
         if (this.role === 'stopped') return;

@@ -100,7 +100,8 @@ export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (
           group: { type: 'string', minLength: 1 }, to: { type: 'string', minLength: 1 },
           timeoutMs: { type: 'integer', minimum: 100, maximum: maxMs },
         },
-        additionalProperties: false,
+        // fastify's ajv strips undeclared properties silently; a mistyped "to" must fail, not hand over to anyone.
+        propertyNames: { enum: ['group', 'to', 'timeoutMs'] },
       },
       response: {
         200: {

@@ -66,9 +66,12 @@ export function decide(v: AgentView, now: number, opts: DecideOptions = { switch
   if (v.role !== 'standby' && v.role !== 'starting') return WAIT; // campaigning / demoting: an operation is under way
   if (!leaseValid) return { kind: 'grant-lease' };
   if (v.role === 'starting') return WAIT; // the runtime moves to standby once the lease and first checks are in
-  if (!v.healthy || v.leader !== null || now < v.holdBackUntil) return WAIT;
+  if (!v.healthy || v.leader !== null) return WAIT;
   const sw = v.switchover;
-  if (sw?.request.to !== undefined && sw.request.to !== v.node && now < sw.seenAt + opts.switchoverHoldBackMs) return WAIT;
+  // The target of a switchover campaigns at once, even if it recently resigned itself.
+  if (sw?.request.to === v.node) return { kind: 'campaign' };
+  if (now < v.holdBackUntil) return WAIT;
+  if (sw?.request.to !== undefined && now < sw.seenAt + opts.switchoverHoldBackMs) return WAIT;
   return { kind: 'campaign' };
 }
 
