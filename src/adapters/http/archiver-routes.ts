@@ -7,6 +7,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Endpoints } from '../../core/election/records.js';
 import type { ArchiverService } from '../../core/election/service.js';
 import { isPvsError, type ErrorCode } from '../../core/errors.js';
+import { errorBody } from './error-reply.js';
 
 /** Options of the plugin. */
 export interface ArchiverRoutesOptions {
@@ -50,7 +51,14 @@ const statusSchema = {
   },
 } as const;
 
-const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
+/** The project's error body `{error, message, status, path}` plus the stable `code` to match on. */
+const errorSchema = {
+  type: 'object',
+  properties: {
+    error: { type: 'string' }, message: { type: 'string' }, status: { type: 'integer' }, path: { type: 'string' },
+    code: { type: 'string' },
+  },
+} as const;
 
 /** HTTP status of each error code these routes can answer with. */
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
@@ -60,9 +68,13 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   PVS_ETCD_DATA: 502,
 };
 
-function sendError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (isPvsError(err)) return reply.code(STATUS_OF[err.code] ?? 500).send({ code: err.code, message: err.message });
-  throw err;
+function sendError(reply: FastifyReply, url: string, err: unknown): FastifyReply {
+  if (!isPvsError(err)) throw err;
+  return replyError(reply, url, STATUS_OF[err.code] ?? 500, err.code, err.message);
+}
+
+function replyError(reply: FastifyReply, url: string, status: number, code: ErrorCode, message: string): FastifyReply {
+  return reply.code(status).type('application/json').send({ ...errorBody(status, message, url), code });
 }
 
 /** Which published URL each `/archiver/<kind>/` prefix maps to. */
@@ -88,7 +100,7 @@ export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (
     try {
       return await opts.service.status(req.query.group ?? opts.defaultGroup);
     } catch (err) {
-      return sendError(reply, err);
+      return sendError(reply, req.url, err);
     }
   });
 
@@ -119,7 +131,7 @@ export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (
     try {
       return await opts.service.switchover(body.group ?? opts.defaultGroup, body.to, body.timeoutMs ?? Math.min(5000, maxMs));
     } catch (err) {
-      return sendError(reply, err);
+      return sendError(reply, req.url, err);
     }
   });
 
@@ -135,15 +147,13 @@ export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (
         const s = await opts.service.status(opts.defaultGroup);
         const base = s.active?.endpoints[KIND_TO_ENDPOINT[kind]];
         if (s.active === null || base === undefined) {
-          return await reply.code(503).header('retry-after', '1').send({
-            code: 'PVS_ARCHIVER_NO_ACTIVE',
-            message: s.active === null ? 'no archiver node is active' : `the active node publishes no ${kind} URL`,
-          });
+          return await replyError(reply.header('retry-after', '1'), req.url, 503, 'PVS_ARCHIVER_NO_ACTIVE',
+            s.active === null ? 'no archiver node is active' : `the active node publishes no ${kind} URL`);
         }
         return await reply.code(307).header('x-pvsync-archiver-node', s.active.node)
           .redirect(redirectTarget(base, req.params['*'], query), 307);
       } catch (err) {
-        return sendError(reply, err);
+        return sendError(reply, req.url, err);
       }
     },
   });

@@ -67,7 +67,10 @@ describe('archiver routes', () => {
   it('answers 503 while no node is active', async () => {
     const res = await app({}).inject('/archiver/mgmt/bpl/ping');
     expect(res.statusCode).toBe(503);
-    expect(res.json().code).toBe('PVS_ARCHIVER_NO_ACTIVE');
+    expect(res.json()).toEqual({
+      error: 'Service Unavailable', message: 'no archiver node is active', status: 503, path: '/archiver/mgmt/bpl/ping',
+      code: 'PVS_ARCHIVER_NO_ACTIVE',
+    });
   });
 
   it('joins bases and rests without doubling slashes', () => {
