@@ -63,6 +63,8 @@ async function runAgent(o: AgentOpts): Promise<void> {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     client.close();
+    // etcd3 may keep retrying a watch against an unreachable member after close: do not let it keep us alive.
+    setTimeout(() => process.exit(), 1000).unref();
   }
 }
 
