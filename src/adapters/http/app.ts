@@ -14,6 +14,10 @@ import { errorBody, sendError } from './error-reply.js';
 import { installHttpMetrics } from './http-metrics.js';
 import { registerStatusRoutes } from './status-routes.js';
 import { registerServiceRoutes, type HealthReport, type ServiceInfo } from './service-routes.js';
+import { openApiDocument } from './openapi.js';
+import { registerWatchRoute, type WatchDeps } from './watch-route.js';
+import type { WriteDeps } from './write-executor.js';
+import { registerWriteRoutes } from './write-routes.js';
 
 /** Everything the app reads from. */
 export interface AppDeps {
@@ -28,6 +32,10 @@ export interface AppDeps {
   readonly limits?: QueryLimits;
   /** Largest request body in bytes (default 64 MiB: the recceiver writes 10 000 channels per request). */
   readonly bodyLimit?: number;
+  /** The write API (etcd, mirror, authentication); read-only without it. */
+  readonly writes?: WriteDeps;
+  /** The live change stream `/api/v1/watch`; absent without it. */
+  readonly watch?: WatchDeps;
 }
 
 /** Build the app (routes, schemas, error handling, metrics); the caller listens or injects. */
@@ -70,5 +78,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerChannelRoutes(app, deps.directory, limits);
   registerDefinitionRoutes(app, deps.directory, limits);
   registerStatusRoutes(app, deps.directory);
+  if (deps.writes !== undefined) registerWriteRoutes(app, deps.directory, deps.writes);
+  if (deps.watch !== undefined) registerWatchRoute(app, deps.directory, deps.watch, limits);
+  const openapi = openApiDocument(deps.serviceInfo.version);
+  app.get('/api/v1/openapi.json', () => openapi);
   return app;
 }

@@ -31,34 +31,34 @@ export function registerDefinitionRoutes(app: FastifyInstance, directory: Direct
   const base = '/ChannelFinder/resources';
 
   app.get(`${base}/properties`, { schema: { response: { 200: { type: 'array', items: { $ref: 'cfProperty#' } } } } },
-    () => directory.propertyNames().map((name) => ({ name, owner: directory.owner, value: null, channels: [] })));
+    () => directory.propertyNames().map((name) => ({
+      name, owner: directory.propertyDefinition(name)?.owner ?? directory.owner, value: null, channels: [],
+    })));
 
   app.get(`${base}/properties/:name`, { schema: { response: { 200: { $ref: 'cfProperty#' }, ...errors } } },
     (request) => {
       const { name } = NameParams.parse(request.params);
-      if (!directory.propertyNames().includes(name)) {
-        throw new PvsError('PVS_NOT_FOUND', `property ${JSON.stringify(name)} does not exist`);
-      }
+      const def = directory.propertyDefinition(name);
+      if (def === undefined) throw new PvsError('PVS_NOT_FOUND', `property ${JSON.stringify(name)} does not exist`);
       let channels: CfChannel[] = [];
-      // `|`, `,` and `;` would split the pattern: such names cannot be searched this way (none are managed).
+      // `|`, `,` and `;` would split the pattern: such names cannot be searched this way.
       if (wantChannels(request.query) && !/[|,;]/.test(name)) {
         channels = directory.search(queryOf({ [literalPattern(name)]: '*' }, limits)).channels;
       }
-      return { name, owner: directory.owner, value: null, channels };
+      return { name, owner: def.owner, value: null, channels };
     });
 
   app.get(`${base}/tags`, { schema: { response: { 200: { type: 'array', items: { $ref: 'cfTag#' } } } } },
-    () => directory.tagNames().map((name) => ({ name, owner: directory.owner, channels: [] })));
+    () => directory.tagNames().map((name) => ({ name, owner: directory.tagDefinition(name)?.owner ?? directory.owner, channels: [] })));
 
   app.get(`${base}/tags/:name`, { schema: { response: { 200: { $ref: 'cfTag#' }, ...errors } } },
     (request) => {
       const { name } = NameParams.parse(request.params);
-      if (!directory.tagNames().includes(name)) {
-        throw new PvsError('PVS_NOT_FOUND', `tag ${JSON.stringify(name)} does not exist`);
-      }
-      const channels = wantChannels(request.query)
+      const def = directory.tagDefinition(name);
+      if (def === undefined) throw new PvsError('PVS_NOT_FOUND', `tag ${JSON.stringify(name)} does not exist`);
+      const channels = wantChannels(request.query) && !/[|,;]/.test(name)
         ? directory.search(queryOf({ '~tag': literalPattern(name) }, limits)).channels
         : [];
-      return { name, owner: directory.owner, channels };
+      return { name, owner: def.owner, channels };
     });
 }

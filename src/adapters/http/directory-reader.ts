@@ -1,6 +1,8 @@
-/** What the HTTP read API needs from the directory (the core Directory implements it). */
+/** What the HTTP API needs from the directory (the core Directory implements it). */
 import type { Directory } from '../../core/directory/directory.js';
 
-/** The read side of the directory. */
+/** The read side of the directory (writes read it too, to plan what to change). */
 export type DirectoryReader = Pick<Directory,
-  'owner' | 'size' | 'revision' | 'get' | 'search' | 'count' | 'propertyNames' | 'tagNames' | 'conflicts'>;
+  'owner' | 'size' | 'revision' | 'get' | 'search' | 'count' | 'propertyNames' | 'tagNames' | 'conflicts'
+  | 'stored' | 'servedByIoc' | 'isManagedProperty' | 'propertyDefinition' | 'tagDefinition'
+  | 'channelsWithProperty' | 'channelsWithTag' | 'matcher'>;

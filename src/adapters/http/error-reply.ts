@@ -20,6 +20,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   PVS_NOT_FOUND: 404,
   PVS_AUTH: 401, // ChannelFinder answers every auth failure with 401, never 403
   PVS_ETCD_UNAVAILABLE: 503,
+  PVS_ETCD_CONFLICT: 409,
 };
 
 /** HTTP status for an error thrown while serving a request. */
@@ -40,5 +41,6 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   const status = statusOf(err);
   const message = status >= 500 && !isPvsError(err) ? 'internal error' : err instanceof Error ? err.message : String(err);
   if (status >= 500) request.log.error({ err, url: request.url }, 'request failed');
+  if (status === 401) reply.header('www-authenticate', 'Basic realm="ChannelFinder"');
   return reply.code(status).type('application/json').send(errorBody(status, message, request.url));
 }

@@ -69,7 +69,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     children.push({ name, child });
     return child;
   };
-  start('server', ['serve', '--port', opts.port]);
+  start('server', ['serve', '--port', opts.port, '--demo-auth']);
   const examples = readdirSync(join(REPO, 'examples'), { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(REPO, 'examples', d.name, 'st.cmd'))).map((d) => d.name).sort();
   for (const ex of examples) start(`uploader ${ex}`, ['upload', '--st-cmd', join(REPO, 'examples', ex, 'st.cmd'), '--ttl', opts.ttl]);

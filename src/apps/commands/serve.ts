@@ -4,12 +4,12 @@
  */
 import type { Command } from 'commander';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { demoAuthFile, loadAuthFile, mergeAuthFiles } from '../../adapters/auth/authenticator.js';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
-import { Mirror } from '../../adapters/etcd/mirror.js';
-import { buildApp } from '../../adapters/http/app.js';
-import { Directory } from '../../core/directory/directory.js';
+import type { AuthFile } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT } from '../../core/keyspace.js';
+import { createApiRuntime } from '../api-runtime.js';
 import { rootLogger } from '../logger.js';
 import { resolveEndpoints, resolveRoot, withEndpoints, withRoot } from '../options.js';
 
@@ -19,6 +19,9 @@ interface ServeOptions {
   owner: string;
   infoTags: string;
   maxSize: string;
+  defaultSize: string;
+  authFile?: string;
+  demoAuth?: boolean;
   endpoints?: string;
   root?: string;
 }
@@ -33,7 +36,10 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
     .option('--owner <name>', 'owner of channels derived from IOCs', 'pvsync')
     .option('--info-tags <list>', 'info tags published as properties, comma-separated', 'archive')
-    .option('--max-size <n>', 'largest ~size a query may ask for', '1000000');
+    .option('--max-size <n>', 'largest ~size a query may ask for (the result ceiling)', '1000000')
+    .option('--default-size <n>', 'page size when a query has no ~size (upstream: 10 000)', '10000')
+    .option('--auth-file <path>', 'users allowed to write: YAML/JSON with scrypt hashes (env PVSYNC_AUTH_FILE)', process.env['PVSYNC_AUTH_FILE'])
+    .option('--demo-auth', "enable ChannelFinder's demo users admin/adminPass (ADMIN) and user/userPass (USER)", false);
   withRoot(withEndpoints(cmd)).action(async (opts: ServeOptions) => runServe(opts));
 }
 
@@ -42,27 +48,36 @@ async function runServe(opts: ServeOptions): Promise<void> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PvsError('PVS_CONFIG', `--port must be a TCP port, got ${opts.port}`);
   const maxSize = Number(opts.maxSize);
   if (!Number.isInteger(maxSize) || maxSize < 1) throw new PvsError('PVS_CONFIG', `--max-size must be a positive integer, got ${opts.maxSize}`);
+  const defaultSize = Number(opts.defaultSize);
+  if (!Number.isInteger(defaultSize) || defaultSize < 1 || defaultSize > maxSize) {
+    throw new PvsError('PVS_CONFIG', `--default-size must be a positive integer up to --max-size, got ${opts.defaultSize}`);
+  }
+  let auth: AuthFile | undefined = opts.authFile === undefined ? undefined : await loadAuthFile(opts.authFile);
+  if (opts.demoAuth === true) auth = mergeAuthFiles(await demoAuthFile(), auth ?? { users: {} });
   const log = rootLogger('pvsync-serve');
   const endpoints = resolveEndpoints(opts.endpoints);
   const keys = new Keyspace(resolveRoot(opts.root, ROOT));
   const client = createEtcdClient(endpoints);
-  const directory = new Directory({ owner: opts.owner, infoWhitelist: opts.infoTags.split(',').map((s) => s.trim()).filter(Boolean) });
-  const mirror = new Mirror({ client, keys, sink: directory, log });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const app = buildApp({
-    directory, registry, logger: log.child({ component: 'http' }),
-    limits: { defaultSize: 10_000, maxSize },
-    serviceInfo: {
+  const runtime = createApiRuntime({
+    client, keys, log, registry, httpLogger: log.child({ component: 'http' }),
+    owner: opts.owner, infoWhitelist: opts.infoTags.split(',').map((s) => s.trim()).filter(Boolean),
+    limits: { defaultSize, maxSize },
+    ...(auth === undefined ? {} : { auth }),
+    serviceInfo: (mirror) => ({
       version: VERSION,
       backend: () => ({ status: mirror.ready ? 'Connected' : 'Disconnected', clusterName: 'etcd', version: 'etcd 3.4' }),
-    },
-    health: () => ({
+    }),
+    health: (mirror, directory) => ({
       ok: mirror.ready, etcd: { endpoints, watching: mirror.ready }, revision: mirror.revision,
       channels: directory.size, relists: mirror.relists, rejectedValues: mirror.rejected,
     }),
   });
+  const { app, mirror, directory } = runtime;
+  if (auth === undefined) log.warn({}, 'no --auth-file and no --demo-auth: every write is refused (401)');
+  else log.info({ users: Object.keys(auth.users).length, demo: opts.demoAuth === true }, 'writes enabled');
 
   let closing = false;
   const shutdown = (signal: string): void => {

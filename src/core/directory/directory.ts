@@ -207,6 +207,15 @@ export class Directory {
     };
   }
 
+  /** A test of channel names against the filters of `q` as the directory stands now (paging ignored). */
+  matcher(q: ChannelQuery): (name: string) => boolean {
+    const pred = compileMatcher(q, this.sources(), (s) => this.visibleTags(s));
+    return (name) => {
+      const slot = this.channels.get(name);
+      return slot !== undefined && pred !== null && pred(slot);
+    };
+  }
+
   /** How many channels match `q` (paging parameters are ignored, as upstream). */
   count(q: ChannelQuery): number {
     return this.scan({ ...q, from: 0, searchAfter: null }, 0, true, []);

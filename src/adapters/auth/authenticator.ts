@@ -1,0 +1,81 @@
+/**
+ * HTTP Basic authentication against the users of an auth file (or the demo users): parses the header, verifies the
+ * scrypt hash, and remembers recent successes (by a SHA-256 of the header) so that bulk writers do not pay scrypt on
+ * every request. Wrong credentials are a 401 (PVS_AUTH), like every refusal.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { AuthFileSchema, principal, type AuthFile, type Principal } from '../../core/auth/principal.js';
+import { PvsError } from '../../core/errors.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+
+const CACHE_MAX = 1024;
+
+/** Turns an `Authorization` header into a principal. */
+export class Authenticator {
+  private readonly cache = new Map<string, Principal>();
+
+  constructor(private readonly file: AuthFile) {}
+
+  /** Null without a header; the principal for good credentials; throws PVS_AUTH for anything else. */
+  async authenticate(header: string | undefined): Promise<Principal | null> {
+    if (header === undefined || header.trim() === '') return null;
+    const digest = createHash('sha256').update(header).digest('base64');
+    const hit = this.cache.get(digest);
+    if (hit !== undefined) return hit;
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+    const decoded = m === null ? '' : Buffer.from(m[1] as string, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) throw new PvsError('PVS_AUTH', 'malformed Authorization header (HTTP Basic expected)');
+    const name = decoded.slice(0, colon);
+    const user = Object.hasOwn(this.file.users, name) ? this.file.users[name] : undefined;
+    if (user === undefined || !(await verifyPassword(decoded.slice(colon + 1), user.password))) {
+      throw new PvsError('PVS_AUTH', 'bad credentials');
+    }
+    const p = principal(name, user.roles, user.groups);
+    if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(digest, p);
+    return p;
+  }
+}
+
+/** Read and validate an auth file (YAML or JSON); PVS_CONFIG naming the file and the field when it is wrong. */
+export async function loadAuthFile(path: string): Promise<AuthFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new PvsError('PVS_CONFIG', `auth file ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new PvsError('PVS_CONFIG', `auth file ${path}: not YAML/JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const r = AuthFileSchema.safeParse(raw);
+  if (!r.success) {
+    const msg = r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ');
+    throw new PvsError('PVS_CONFIG', `auth file ${path}: ${msg}`);
+  }
+  return r.data;
+}
+
+/**
+ * ChannelFinder's demo users (`demo_auth`): `admin`/`adminPass` with ADMIN, `user`/`userPass` with USER, which
+ * upstream's default group mapping makes a CHANNEL writer (and member of group `USER`).
+ */
+export async function demoAuthFile(): Promise<AuthFile> {
+  return {
+    users: {
+      admin: { password: await hashPassword('adminPass'), roles: ['ADMIN'], groups: ['ADMIN'] },
+      user: { password: await hashPassword('userPass'), roles: ['CHANNEL'], groups: ['USER'] },
+    },
+  };
+}
+
+/** Merge two auth files (the second's users win). */
+export function mergeAuthFiles(a: AuthFile, b: AuthFile): AuthFile {
+  return { users: { ...a.users, ...b.users } };
+}

@@ -1,0 +1,40 @@
+/**
+ * Runs one write request: plan it against this replica's directory, commit the guarded operations to etcd, wait
+ * until this replica has applied them (read-your-writes), and re-plan from the fresher state when another writer
+ * won a guard. The server keeps no state of its own: everything it answers comes back through the mirror.
+ */
+import { PvsError } from '../../core/errors.js';
+import type { Keyspace } from '../../core/keyspace.js';
+import type { Principal } from '../../core/auth/principal.js';
+import { Changeset, type GuardedOp, type WriteView } from '../../core/writes/changeset.js';
+import type { WriteResult } from '../../core/writes/channel-writes.js';
+
+/** What the write routes need from the outside: etcd, the mirror, and who is asking. */
+export interface WriteDeps {
+  readonly keys: Keyspace;
+  /** Commit guarded ops; `conflict` when a guard failed (the rest may be committed). */
+  commit(ops: readonly GuardedOp[]): Promise<{ revision: number; conflict: boolean }>;
+  /** Resolves once this replica's directory has applied `revision`. */
+  waitFor(revision: number): Promise<void>;
+  /**
+   * The user of an `Authorization` header: null when there is none; throws PVS_AUTH (401) when the credentials
+   * are wrong.
+   */
+  authenticate(authorization: string | undefined): Promise<Principal | null>;
+}
+
+const ATTEMPTS = 6;
+
+/** Plan with `rule`, commit, wait for the mirror; retried when a guard fails. Returns the rule's last result. */
+export async function executeWrite(view: WriteView, deps: WriteDeps, rule: (cs: Changeset) => WriteResult): Promise<WriteResult> {
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const cs = new Changeset(view, deps.keys);
+    const result = rule(cs);
+    const ops = cs.ops();
+    if (ops.length === 0) return result;
+    const r = await deps.commit(ops);
+    await deps.waitFor(r.revision);
+    if (!r.conflict) return result;
+  }
+  throw new PvsError('PVS_ETCD_CONFLICT', `the write kept losing to concurrent writers (${ATTEMPTS} attempts)`, { retryable: true });
+}

@@ -1,0 +1,97 @@
+/**
+ * The ChannelFinder write API: PUT/POST/DELETE on `/resources/channels`, `/resources/properties` and
+ * `/resources/tags` (docs/api.md). HTTP Basic for every write, 401 for every refusal; every success is 200.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { PvsError } from '../../core/errors.js';
+import type { CfChannel } from '../../core/model.js';
+import type { Principal } from '../../core/auth/principal.js';
+import * as b from '../../core/writes/bodies.js';
+import * as ch from '../../core/writes/channel-writes.js';
+import type { Changeset } from '../../core/writes/changeset.js';
+import * as defs from '../../core/writes/definition-writes.js';
+import { cfChannelListSchema } from './cf-schemas.js';
+import { cfSerializer } from './cf-serialize.js';
+import type { DirectoryReader } from './directory-reader.js';
+import { executeWrite, type WriteDeps } from './write-executor.js';
+
+const One = z.object({ name: z.string() });
+const Two = z.object({ name: z.string(), channel: z.string() });
+const errors = { 400: { $ref: 'errorBody#' }, 401: { $ref: 'errorBody#' }, 404: { $ref: 'errorBody#' } } as const;
+
+/** Register every write route on the app. */
+export function registerWriteRoutes(app: FastifyInstance, directory: DirectoryReader, deps: WriteDeps): void {
+  const base = '/ChannelFinder/resources';
+  const user = (request: FastifyRequest): Promise<Principal | null> => deps.authenticate(request.headers.authorization);
+  const run = async (request: FastifyRequest, rule: (cs: Changeset, p: Principal | null) => ch.WriteResult): Promise<unknown> => {
+    const p = await user(request);
+    // Upstream's security filter: no write without credentials, before anything else is looked at.
+    if (p === null) throw new PvsError('PVS_AUTH', 'authentication required: writes need HTTP Basic credentials');
+    const result = await executeWrite(directory, deps, (cs) => rule(cs, p));
+    return render(result);
+  };
+  const chans = (names: readonly string[]): CfChannel[] =>
+    names.flatMap((n) => directory.get(n) ?? []);
+  const definition = (type: 'property' | 'tag', name: string, channels: CfChannel[]): unknown => {
+    const owner = (type === 'property' ? directory.propertyDefinition(name) : directory.tagDefinition(name))?.owner ?? '';
+    return type === 'property' ? { name, owner, value: null, channels } : { name, owner, channels };
+  };
+  const render = (r: ch.WriteResult): unknown => {
+    switch (r.kind) {
+      case 'channel': return directory.get(r.name) ?? null;
+      case 'channels': return chans(r.names);
+      case 'definition': return definition(r.type, r.name, chans(r.channels));
+      case 'definitions': return r.names.map((n) => definition(r.type, n, []));
+      case 'single': {
+        const c = directory.get(r.channel);
+        const bare = [{ name: r.channel, owner: c?.owner ?? '', properties: [], tags: [] }];
+        const d = definition(r.type, r.name, bare) as Record<string, unknown>;
+        return r.type === 'property' ? { ...d, value: r.value } : d;
+      }
+      case 'empty': return '';
+    }
+  };
+
+  const channelOpts = { schema: { response: { 200: { $ref: 'cfChannel#' }, ...errors } }, serializerCompiler: cfSerializer('channel') };
+  const listOpts = { schema: { response: { 200: cfChannelListSchema, ...errors } }, serializerCompiler: cfSerializer('channels') };
+
+  app.put(`${base}/channels/:name`, channelOpts, (rq) =>
+    run(rq, (cs, p) => ch.putChannel(cs, p, One.parse(rq.params).name, b.channelBody(rq.body))));
+  app.put(`${base}/channels`, listOpts, (rq) =>
+    run(rq, (cs, p) => ch.putChannels(cs, p, b.channelListBody(rq.body))));
+  app.post(`${base}/channels/:name`, channelOpts, (rq) =>
+    run(rq, (cs, p) => ch.postChannel(cs, p, One.parse(rq.params).name, b.channelBody(rq.body))));
+  app.post(`${base}/channels`, listOpts, (rq) =>
+    run(rq, (cs, p) => ch.postChannels(cs, p, b.channelListBody(rq.body))));
+  app.delete(`${base}/channels/:name`, (rq) =>
+    run(rq, (cs, p) => ch.deleteChannels(cs, p, [One.parse(rq.params).name])));
+  app.delete(`${base}/channels`, (rq) =>
+    run(rq, (cs, p) => ch.deleteChannels(cs, p, b.nameListBody(rq.body))));
+
+  for (const [path, kind] of [['properties', 'property'], ['tags', 'tag']] as const) {
+    const one = kind === 'property' ? b.propertyBody : b.tagBody;
+    const list = kind === 'property' ? b.propertyListBody : b.tagListBody;
+    const shape = { $ref: kind === 'property' ? 'cfProperty#' : 'cfTag#' };
+    const defOpts = { schema: { response: { 200: shape, ...errors } } };
+    const defListOpts = { schema: { response: { 200: { type: 'array', items: shape }, ...errors } } };
+    app.put(`${base}/${path}/:name`, defOpts, (rq) =>
+      run(rq, (cs, p) => defs.putDefinition(cs, p, kind, One.parse(rq.params).name, one(rq.body))));
+    app.put(`${base}/${path}`, defListOpts, (rq) =>
+      run(rq, (cs, p) => defs.putDefinitions(cs, p, kind, list(rq.body))));
+    app.post(`${base}/${path}/:name`, defOpts, (rq) =>
+      run(rq, (cs, p) => defs.postDefinition(cs, p, kind, One.parse(rq.params).name, one(rq.body))));
+    app.post(`${base}/${path}`, defListOpts, (rq) =>
+      run(rq, (cs, p) => defs.postDefinitions(cs, p, kind, list(rq.body))));
+    app.put(`${base}/${path}/:name/:channel`, defOpts, (rq) => run(rq, (cs, p) => {
+      const { name, channel } = Two.parse(rq.params);
+      return defs.putOnChannel(cs, p, kind, name, channel, kind === 'property' ? b.propertyBody(rq.body) : undefined);
+    }));
+    app.delete(`${base}/${path}/:name`, (rq) =>
+      run(rq, (cs, p) => defs.deleteDefinition(cs, p, kind, One.parse(rq.params).name)));
+    app.delete(`${base}/${path}/:name/:channel`, (rq) => run(rq, (cs, p) => {
+      const { name, channel } = Two.parse(rq.params);
+      return defs.deleteFromChannel(cs, p, kind, name, channel);
+    }));
+  }
+}

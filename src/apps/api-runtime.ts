@@ -1,0 +1,92 @@
+/**
+ * Composition of one API replica: a directory fed by a mirror of etcd, its change journal and listeners (for the
+ * watch stream), guarded writes through etcd with read-your-writes, and authentication. `pvsync serve` and the
+ * integration tests (two replicas in one process) build replicas the same way.
+ */
+import type { Etcd3 } from 'etcd3';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { Authenticator } from '../adapters/auth/authenticator.js';
+import { commitGuarded } from '../adapters/etcd/guarded-commit.js';
+import { Mirror } from '../adapters/etcd/mirror.js';
+import { buildApp } from '../adapters/http/app.js';
+import type { HealthReport, ServiceInfo } from '../adapters/http/service-routes.js';
+import type { ChangeListener } from '../adapters/http/watch-route.js';
+import type { AuthFile } from '../core/auth/principal.js';
+import { Directory } from '../core/directory/directory.js';
+import type { Keyspace } from '../core/keyspace.js';
+import type { QueryLimits } from '../core/query/parse-query.js';
+import { ChangeJournal, type JournalLimits } from '../core/watch/journal.js';
+
+/** Everything a replica is made of. */
+export interface ApiRuntimeOptions {
+  readonly client: Etcd3;
+  readonly keys: Keyspace;
+  readonly log: Logger;
+  readonly registry: Registry;
+  readonly serviceInfo: (mirror: Mirror) => ServiceInfo;
+  readonly health: (mirror: Mirror, directory: Directory) => HealthReport;
+  /** Users allowed to write; writes are refused (401) without. */
+  readonly auth?: AuthFile;
+  readonly owner?: string;
+  readonly infoWhitelist?: readonly string[];
+  readonly limits?: QueryLimits;
+  readonly journal?: JournalLimits;
+  readonly heartbeatMs?: number;
+  /** Log HTTP requests with this logger (none by default). */
+  readonly httpLogger?: Logger;
+}
+
+/** A built replica: start() loads the snapshot and watches; the app is ready to listen or inject. */
+export interface ApiRuntime {
+  readonly directory: Directory;
+  readonly mirror: Mirror;
+  readonly journal: ChangeJournal;
+  readonly app: FastifyInstance;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Build one replica. */
+export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
+  const journal = new ChangeJournal(o.journal);
+  const listeners = new Set<ChangeListener>();
+  const directory = new Directory({
+    ...(o.owner === undefined ? {} : { owner: o.owner }),
+    ...(o.infoWhitelist === undefined ? {} : { infoWhitelist: o.infoWhitelist }),
+    onApplied: (revision, names) => {
+      journal.record(revision, names);
+      for (const l of listeners) l(revision, names);
+    },
+  });
+  const mirror = new Mirror({ client: o.client, keys: o.keys, sink: directory, log: o.log });
+  const authenticator = o.auth === undefined ? null : new Authenticator(o.auth);
+  const waitFor = (revision: number): Promise<void> => mirror.waitFor(revision);
+  const app = buildApp({
+    directory, registry: o.registry, serviceInfo: o.serviceInfo(mirror), health: () => o.health(mirror, directory),
+    ...(o.httpLogger === undefined ? {} : { logger: o.httpLogger }),
+    ...(o.limits === undefined ? {} : { limits: o.limits }),
+    writes: {
+      keys: o.keys, waitFor,
+      commit: (ops) => commitGuarded(o.client, ops),
+      authenticate: async (header) => (authenticator === null ? null : authenticator.authenticate(header)),
+    },
+    watch: {
+      journal, waitFor,
+      subscribe: (l) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+      ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
+    },
+  });
+  return {
+    directory, mirror, journal, app,
+    start: () => mirror.start(),
+    close: async () => {
+      await app.close();
+      await mirror.stop();
+    },
+  };
+}
