@@ -8,6 +8,7 @@ import { Keyspace } from '../../src/core/keyspace.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { testEndpoints, uniqueRoot } from '../support/cluster.js';
 import { MapSink, etcdState } from '../support/map-sink.js';
+import { until } from '../support/processes.js';
 
 const log = pino({ level: 'silent' });
 
@@ -15,13 +16,6 @@ function recordOp(keys: Keyspace, ioc: string, name: string, n: number) {
   return { type: 'put' as const, key: keys.iocRecord(ioc, name), value: JSON.stringify({ name, type: 'ai', infos: { n: String(n) }, aliases: [] }) };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('mirror against the real cluster', () => {
   let client: Etcd3;
@@ -54,7 +48,7 @@ describe('mirror against the real cluster', () => {
     const writes = (async () => {
       for (let i = 0; i < 200; i++) await commitOps(client, [recordOp(keys, 'a@h', `R${i}`, i)], 'write');
     })();
-    await until(() => sink1.state.size > 20);
+    await until('the first mirror applied some writes', () => sink1.state.size > 20);
     await m1.stop();
     const frozen = sink1.state.size;
     await writes;
@@ -95,7 +89,7 @@ describe('mirror against the real cluster', () => {
       await client.kv.compact({ revision: rev, physical: true });
       proxy.refuse(false);
       await mirror.waitFor(rev);
-      await until(() => mirror.relists >= 1);
+      await until('the mirror re-listed', () => mirror.relists >= 1);
       expect(sink.state).toEqual(await etcdState(client, keys));
       expect(sink.state.has('record/a@h/D0')).toBe(false);
       await mirror.stop();
