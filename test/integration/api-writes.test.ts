@@ -19,7 +19,7 @@ describe('ChannelFinder write API', () => {
   const keys = new Keyspace(uniqueRoot('api-writes'));
   let r: Replica;
   let seq = 0;
-  const fresh = (p: string): string => `${p}-${++seq}`;
+  const fresh = (p: string): string => `${p}-${String(++seq).padStart(5, '0')}`;
 
   const call = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, body?: unknown, who?: string,
     headers: Record<string, string> = {}): Promise<LightMyRequestResponse> =>
