@@ -14,6 +14,27 @@ export interface Origin {
   readonly col: number;
 }
 
+/** A field of a record type, from a .dbd file: its DBF type and (for DBF_STRING) its size including the NUL. */
+export interface FieldInfo {
+  readonly type: string;
+  readonly size: number;
+}
+
+/**
+ * The record types the IOC knows, from the .dbd files given to dbLoadDatabase. They are only used to refuse what
+ * the IOC refuses when every .dbd file named could be read (`failed` false and at least one read).
+ */
+export interface DbdState {
+  readonly types: Map<string, Map<string, FieldInfo>>;
+  read: number;
+  failed: boolean;
+}
+
+/** The record types to check against, or null when they are not known (no .dbd read, or one missing). */
+export function knownTypes(ctx: LoadContext): ReadonlyMap<string, ReadonlyMap<string, FieldInfo>> | null {
+  return ctx.dbd.read > 0 && !ctx.dbd.failed ? ctx.dbd.types : null;
+}
+
 /** The mutable state of one parse. */
 export interface LoadContext {
   readonly files: FileSource;
@@ -24,13 +45,15 @@ export interface LoadContext {
   readonly lineCache: Map<string, readonly string[] | null>;
   /** Where a file name was found, per directory and search path. */
   readonly found: Map<string, string>;
+  /** Record types from .dbd files. */
+  readonly dbd: DbdState;
 }
 
 /** A fresh context. */
 export function createContext(files: FileSource, env: Readonly<Record<string, string>> = {}, cwd = '.'): LoadContext {
   return {
     files, records: new RecordSet(), diags: new DiagnosticSink(), env: new Map(Object.entries(env)), cwd,
-    lineCache: new Map(), found: new Map(),
+    lineCache: new Map(), found: new Map(), dbd: { types: new Map(), read: 0, failed: false },
   };
 }
 

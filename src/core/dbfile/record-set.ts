@@ -13,28 +13,27 @@ export interface MutableRecord {
   readonly aliases: string[];
 }
 
-/** Why a record name is refused or suspicious: `error` refuses it, `warning` keeps it. */
-export interface NameProblem {
-  readonly severity: 'error' | 'warning';
-  readonly message: string;
-}
-
-/** Check a record or alias name as dbRecordNameValidate does. */
-export function checkRecordName(name: string): NameProblem | null {
-  if (name === '') return { severity: 'error', message: 'record or alias name is empty' };
+/**
+ * What is suspicious about a record name, as dbRecordHead of Base 7.0.3.1 sees it: a blank, quote, `.` or `$` is
+ * reported but the record is kept under that name (so is a macro left undefined); null when nothing is wrong.
+ * Control characters and a leading `-`, `+`, `[`, `{` (which later Base versions warn about) are reported too.
+ */
+export function checkRecordName(name: string): string | null {
+  // eslint-disable-next-line no-control-regex -- control characters are among what is looked for
+  if (!/[ "'.$\u0000-\u001f]/.test(name) && !/^[-+[{]/.test(name)) return null;
   if (name.includes('$(') || name.includes('${')) {
-    return { severity: 'error', message: `record name '${name}' contains an unexpanded macro; the IOC refuses it` };
+    return `record name '${name}' contains an unexpanded macro; the IOC keeps the record under this name (it warns: bad character '$')`;
   }
   for (const c of name) {
-    if (c === ' ' || c === '\t' || c === '"' || c === "'" || c === '.' || c === '$') {
-      return { severity: 'error', message: `bad character '${c}' in record name '${name}'; the IOC refuses it` };
+    if (c === ' ' || c === '"' || c === "'" || c === '.' || c === '$') {
+      return `bad character '${c}' in record name '${name}'; the IOC keeps the record under this name (it warns too)`;
     }
   }
   // eslint-disable-next-line no-control-regex -- control characters are what is being looked for
-  if (/[\u0000-\u001f]/.test(name)) return { severity: 'warning', message: `record name '${name}' contains a non-printable character` };
+  if (/[\u0000-\u001f]/.test(name)) return `record name '${name}' contains a non-printable character`;
   const first = name[0];
   if (first === '-' || first === '+' || first === '[' || first === '{') {
-    return { severity: 'warning', message: `record name '${name}' should not begin with '${first}'` };
+    return `record name '${name}' should not begin with '${first}'`;
   }
   return null;
 }
@@ -73,15 +72,6 @@ export class RecordSet {
     const record: MutableRecord = { name, type, fields: {}, infos: {}, aliases: [] };
     this.byName.set(name, record);
     return { ok: true, record, created: true };
-  }
-
-  /** Delete a record and its aliases (`record("#", name)`); false when there is no such record. */
-  delete(name: string): boolean {
-    const rec = this.find(name);
-    if (rec === undefined) return false;
-    this.byName.delete(rec.name);
-    for (const a of rec.aliases) this.aliasOf.delete(a);
-    return true;
   }
 
   /** Give `record` the alias `alias`; returns an error message when the IOC would refuse it. */

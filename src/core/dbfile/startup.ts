@@ -13,7 +13,8 @@ import type { FileSource } from './file-source.js';
 import { splitCommand, type Word } from './iocsh-split.js';
 import { parseMacroDefinitions } from './macro-defs.js';
 import { MacroTable } from './macros.js';
-import { resolveIn } from './search-path.js';
+import { resolveIn, splitSearchPath } from './search-path.js';
+import { DiagnosticSink } from './diagnostics.js';
 import { loadTemplateInto } from './substitutions.js';
 
 /** Options of parseStartup: where files come from and the environment the IOC starts with. */
@@ -146,8 +147,26 @@ function command(state: ShellState, cmd: Word, args: readonly Word[], at: (w: Wo
         usage(`called after iocInit (line ${state.iocInit.line}); the IOC refuses to load records now, '${a0.text}' skipped`);
         return;
       }
-      if (cmd.text === 'dbLoadRecords') loadDatabaseInto(ctx, a0.text, a1?.text ?? '', at(a0));
+      if (cmd.text === 'dbLoadRecords') loadDatabaseInto(ctx, a0.text, a1?.text ?? null, at(a0));
       else loadTemplateInto(ctx, a0.text, a1?.text ?? '', at(a0));
+      return;
+    }
+    case 'dbLoadDatabase': {
+      // the .dbd files tell which record types (and fields) exist; without them nothing is checked against them
+      if (a0 === undefined || a0.text === '') return usage('missing file name');
+      const path = a1 === undefined || a1.text === '' ? undefined : splitSearchPath(a1.text);
+      const quiet = new DiagnosticSink();
+      const mode = path === undefined ? { dbd: true } : { dbd: true, searchPath: path };
+      const loaded = loadDatabaseInto({ ...ctx, diags: quiet }, a0.text, args[2]?.text ?? null, at(a0), mode);
+      if (!loaded) {
+        ctx.dbd.failed = true;
+        const d = quiet.list[0];
+        ctx.diags.warning(where.file, where.line, where.col,
+          `${d?.message ?? `cannot open '${a0.text}'`}; record types and fields are not checked against the .dbd files`);
+      } else {
+        ctx.dbd.read++;
+        for (const d of quiet.list) ctx.diags.add(d.severity, d.file, d.line, d.col, d.message);
+      }
       return;
     }
     case 'iocInit':

@@ -1,7 +1,9 @@
 /**
- * Substitution files (`.substitutions`), as the IOC's dbLoadTemplate reads them: `file NAME { … }` blocks with
- * `pattern { A, B } { "x", "y" }` rows or `{ A="x", B=y }` rows, `global { … }` definitions that hold until the end
- * of the file, `#` comments. Each row loads the template once, as dbLoadRecords(template, "<cmd>,<globals>,<row>").
+ * Substitution files (`.substitutions`), as the IOC's dbLoadTemplate reads them (a port of EPICS Base 7.0.3.1's
+ * dbLoadTemplate.y and its lexer): `file NAME { … }` blocks holding either one `pattern { A, B }` with value rows
+ * or `{ A="x", B=y }` rows, `global { … }` definitions that hold until the end of the file, `#` comments. Each row
+ * loads the template once, as dbLoadRecords(template, "<cmd>,<globals>,<row>"). At a syntax error the IOC stops
+ * reading the file; the rows after it are parsed on (with recovery) only to report what the IOC leaves out.
  */
 import type { Diagnostic } from '../model.js';
 import { createContext, readLines, type LoadContext, type Origin } from './context.js';
@@ -17,22 +19,30 @@ export interface TemplateInstance {
   readonly col: number;
 }
 
-/** What a substitution file asks for, in order, and what was wrong with it. */
+/**
+ * What a substitution file asks for, in order, and what was wrong with it. `instances` are the rows the IOC loads;
+ * when it stops reading at a syntax error (`stoppedAt`), the rows found after it are in `unloaded`.
+ */
 export interface SubstitutionsResult {
   readonly instances: readonly TemplateInstance[];
   readonly diagnostics: readonly Diagnostic[];
+  readonly unloaded: readonly TemplateInstance[];
+  readonly stoppedAt: { readonly line: number; readonly col: number } | null;
 }
 
 interface SubToken {
-  readonly kind: 'word' | 'quote' | '=' | ',' | '{' | '}' | 'eof';
+  readonly kind: 'word' | 'quote' | 'kw' | '=' | ',' | '{' | '}' | 'eof';
   readonly text: string;
   readonly line: number;
   readonly col: number;
 }
 
 // Bare-word characters of dbLoadTemplate's lexer: [a-zA-Z0-9_\-+:./\\\[\]<>;]
-const BARE = /[a-zA-Z0-9_\-+:./\\[\]<>;]/;
+const BARE = new Uint8Array(128);
+for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+:./\\[]<>;') BARE[c.charCodeAt(0)] = 1;
+const KEYWORDS = new Set(['pattern', 'file', 'global']);
 
+/** The lexer: a character it does not know is reported and skipped (the IOC reads on), as is an unclosed quote. */
 function tokenize(text: string, file: string, diags: DiagnosticSink): SubToken[] {
   const out: SubToken[] = [];
   let line = 1;
@@ -40,6 +50,7 @@ function tokenize(text: string, file: string, diags: DiagnosticSink): SubToken[]
   let i = 0;
   while (i < text.length) {
     const c = text[i] ?? '';
+    const code = text.charCodeAt(i);
     const col = i - lineStart + 1;
     if (c === '\n') { line++; lineStart = ++i; continue; }
     if (c === ' ' || c === '\t' || c === '\r') { i++; continue; }
@@ -49,15 +60,14 @@ function tokenize(text: string, file: string, diags: DiagnosticSink): SubToken[]
     }
     if (c === '"' || c === "'") {
       let j = i + 1;
-      while (j < text.length && text[j] !== c && text[j] !== '\n') j += text[j] === '\\' && text[j + 1] !== '\n' ? 2 : 1;
-      if (j >= text.length || text[j] !== c) {
-        diags.error(file, line, col, 'newline in string: the closing quote is missing');
+      while (j < text.length && text[j] !== c && text[j] !== '\n') j += text[j] === '\\' && j + 1 < text.length && text[j + 1] !== '\n' ? 2 : 1;
+      if (j < text.length && text[j] === c) {
         out.push({ kind: 'quote', text: text.slice(i + 1, j), line, col });
-        i = j;
+        i = j + 1;
         continue;
       }
-      out.push({ kind: 'quote', text: text.slice(i + 1, j), line, col });
-      i = j + 1;
+      diags.error(file, line, col, `newline in string: the closing quote is missing; the IOC skips the ${c} and reads on`);
+      i++;
       continue;
     }
     if (c === '=' || c === ',' || c === '{' || c === '}') {
@@ -65,14 +75,15 @@ function tokenize(text: string, file: string, diags: DiagnosticSink): SubToken[]
       i++;
       continue;
     }
-    if (BARE.test(c)) {
+    if (code < 128 && BARE[code] === 1) {
       let j = i + 1;
-      while (j < text.length && BARE.test(text[j] ?? '')) j++;
-      out.push({ kind: 'word', text: text.slice(i, j), line, col });
+      while (j < text.length && text.charCodeAt(j) < 128 && BARE[text.charCodeAt(j)] === 1) j++;
+      const word = text.slice(i, j);
+      out.push({ kind: KEYWORDS.has(word) ? 'kw' : 'word', text: word, line, col });
       i = j;
       continue;
     }
-    diags.error(file, line, col, `invalid character '${c}'`);
+    diags.error(file, line, col, `invalid character ${code < 32 ? `0x${code.toString(16).padStart(2, '0')}` : `'${c}'`}; the IOC skips it and reads on`);
     i++;
   }
   out.push({ kind: 'eof', text: '', line, col: i - lineStart + 1 });
@@ -82,9 +93,9 @@ function tokenize(text: string, file: string, diags: DiagnosticSink): SubToken[]
 /** Parse a substitution file (sans-I/O): the template instances in the order the IOC loads them. */
 export function parseSubstitutions(text: string, file: string): SubstitutionsResult {
   const diags = new DiagnosticSink();
-  const instances: TemplateInstance[] = [];
-  new SubParser(tokenize(text, file, diags), file, diags, instances).run();
-  return { instances, diagnostics: diags.finish(file) };
+  const parser = new SubParser(tokenize(text, file, diags), file, diags);
+  parser.run();
+  return { instances: parser.loaded, unloaded: parser.unloaded, stoppedAt: parser.stop, diagnostics: diags.finish(file) };
 }
 
 const describe = (t: SubToken): string => (t.kind === 'eof' ? 'end of file' : t.kind === 'quote' ? `"${t.text}"` : `'${t.text}'`);
@@ -92,9 +103,13 @@ const describe = (t: SubToken): string => (t.kind === 'eof' ? 'end of file' : t.
 class SubParser {
   private pos = 0;
   private globals: string[] = [];
+  private live = true;
+  stop: { line: number; col: number } | null = null;
+  readonly loaded: TemplateInstance[] = [];
+  readonly unloaded: TemplateInstance[] = [];
 
   constructor(private readonly toks: readonly SubToken[], private readonly file: string,
-    private readonly diags: DiagnosticSink, private readonly out: TemplateInstance[]) {}
+    private readonly diags: DiagnosticSink) {}
 
   private peek(k = 0): SubToken {
     return this.toks[Math.min(this.pos + k, this.toks.length - 1)] ?? { kind: 'eof', text: '', line: 1, col: 1 };
@@ -106,21 +121,32 @@ class SubParser {
     return t;
   }
 
-  private error(t: SubToken, msg: string): void {
-    this.diags.error(this.file, t.line, t.col, msg);
+  /** A syntax error: the IOC stops reading the file here; rows after it are not loaded. */
+  private fail(t: SubToken, msg: string): void {
+    if (this.live) {
+      this.live = false;
+      this.stop = { line: t.line, col: t.col };
+      this.diags.error(this.file, t.line, t.col, `${msg}; the IOC stops reading ${this.file} here`);
+    } else {
+      this.diags.error(this.file, t.line, t.col, msg);
+    }
   }
 
-  private isWord(t: SubToken, w: string): boolean {
-    return t.kind === 'word' && t.text === w;
+  private isKw(t: SubToken, w: string): boolean {
+    return t.kind === 'kw' && t.text === w;
   }
 
   run(): void {
+    if (this.peek().kind === 'eof') {
+      this.diags.warning(this.file, 1, 1, 'the substitution file holds no file or global block');
+      return;
+    }
     for (;;) {
       const t = this.peek();
       if (t.kind === 'eof') return;
-      if (this.isWord(t, 'global')) { this.take(); this.globalBlock(); continue; }
-      if (this.isWord(t, 'file')) { this.take(); this.fileBlock(t); continue; }
-      this.error(t, `unexpected ${describe(t)}: expected 'file' or 'global'`);
+      if (this.isKw(t, 'global')) { this.take(); this.globalBlock(); continue; }
+      if (this.isKw(t, 'file')) { this.take(); this.fileBlock(t); continue; }
+      this.fail(t, `unexpected ${describe(t)}: expected 'file' or 'global'`);
       this.take();
       this.syncTop();
     }
@@ -132,18 +158,18 @@ class SubParser {
     for (;;) {
       const t = this.peek();
       if (t.kind === 'eof') return;
-      if (depth <= 0 && (this.isWord(t, 'file') || this.isWord(t, 'global'))) return;
+      if (depth <= 0 && (this.isKw(t, 'file') || this.isKw(t, 'global'))) return;
       if (t.kind === '{') depth++;
       if (t.kind === '}') depth--;
       this.take();
     }
   }
 
-  /** `{ A=x, B="y" }` → ['A=x', 'B="y"'], or null after reporting an error. */
+  /** `{ A=x, B="y" }` → ['A=x', 'B="y"'], or null after a syntax error. */
   private definitions(): string[] | null {
     const open = this.peek();
     if (open.kind !== '{') {
-      this.error(open, `expected '{' but found ${describe(open)}`);
+      this.fail(open, `expected '{' but found ${describe(open)}`);
       return null;
     }
     this.take();
@@ -151,8 +177,11 @@ class SubParser {
     for (;;) {
       const t = this.take();
       if (t.kind === '}') return defs;
-      if (t.kind === ',') continue;
-      if (t.kind === 'eof') { this.error(open, "missing '}': this block is not closed"); return null; }
+      if (t.kind === ',') {
+        if (defs.length === 0) this.fail(t, "unexpected ',' before the first definition");
+        continue;
+      }
+      if (t.kind === 'eof') { this.fail(t, `missing '}': the block opened at line ${open.line} is not closed`); return null; }
       const eq = this.peek();
       const v = this.peek(1);
       if (t.kind === 'word' && eq.kind === '=' && (v.kind === 'word' || v.kind === 'quote')) {
@@ -161,7 +190,7 @@ class SubParser {
         defs.push(v.kind === 'quote' ? `${t.text}="${v.text}"` : `${t.text}=${v.text}`);
         continue;
       }
-      this.error(t, `expected NAME=VALUE but found ${describe(t)}`);
+      this.fail(t, `expected NAME=VALUE but found ${describe(t)}`);
       this.skipToClose();
       return null;
     }
@@ -187,53 +216,80 @@ class SubParser {
   private fileBlock(kw: SubToken): void {
     const name = this.peek();
     if (name.kind !== 'word' && name.kind !== 'quote') {
-      this.error(name, `expected a template file name after 'file' but found ${describe(name)}`);
+      this.fail(name, `expected a template file name after 'file' but found ${describe(name)}`);
       this.syncTop();
       return;
     }
     this.take();
     const open = this.peek();
     if (open.kind !== '{') {
-      this.error(open, `expected '{' after the file name but found ${describe(open)}`);
+      this.fail(open, `expected '{' after the file name but found ${describe(open)}`);
       this.syncTop();
       return;
     }
     this.take();
-    let names: string[] | null = null;
+    // the IOC's grammar: one `pattern` first, then its rows; or rows of definitions (globals may come between)
+    let style: 'none' | 'pattern' | 'definitions' = 'none';
+    let names: string[] = [];
     for (;;) {
       const t = this.peek();
       if (t.kind === '}') { this.take(); return; }
       if (t.kind === 'eof') {
-        this.error(open, `missing '}': the block of file '${name.text}' (line ${kw.line}) is not closed`);
+        this.fail(t, `missing '}': the block of file '${name.text}' (line ${kw.line}) is not closed`);
         return;
       }
-      if (this.isWord(t, 'pattern')) { this.take(); names = this.patternNames(); continue; }
-      if (this.isWord(t, 'global')) { this.take(); this.globalBlock(); continue; }
-      if (this.isWord(t, 'file')) {
-        this.error(t, `missing '}' before 'file': the block of file '${name.text}' (line ${kw.line}) is not closed`);
+      if (this.isKw(t, 'pattern')) {
+        if (style !== 'none') {
+          this.fail(t, style === 'pattern' ? `a second 'pattern' in the block of file '${name.text}'`
+            : `'pattern' must come first in the block of file '${name.text}'`);
+        }
+        style = 'pattern';
+        this.take();
+        names = this.patternNames();
+        continue;
+      }
+      if (this.isKw(t, 'global')) {
+        if (style === 'none') style = 'definitions';
+        this.take();
+        this.globalBlock();
+        continue;
+      }
+      if (this.isKw(t, 'file')) {
+        this.fail(t, `missing '}' before 'file': the block of file '${name.text}' (line ${kw.line}) is not closed`);
         return;
       }
+      let deprecated = false;
       if (t.kind === 'word' && this.peek(1).kind === '{') {
         this.diags.warning(this.file, t.line, t.col, `deprecated syntax: '${t.text}' before '{' is ignored`);
         this.take();
-        continue;
+        deprecated = true;
       }
-      if (t.kind === '{') {
-        const row = names === null ? this.definitions() : this.patternRow(names);
-        if (row !== null) {
-          this.out.push({ template: name.text, macros: [...this.globals, ...row].join(','), line: t.line, col: t.col });
+      const row = this.peek();
+      if (row.kind === '{') {
+        if (style === 'none') style = 'definitions';
+        const defs = style === 'pattern' ? this.patternRow(names, deprecated) : this.definitionRow(deprecated);
+        if (defs !== null) {
+          const inst = { template: name.text, macros: [...this.globals, ...defs].join(','), line: row.line, col: row.col };
+          (this.live ? this.loaded : this.unloaded).push(inst);
         }
         continue;
       }
-      this.error(t, `unexpected ${describe(t)} in the block of file '${name.text}'`);
+      this.fail(t, `unexpected ${describe(t)} in the block of file '${name.text}'`);
       this.take();
     }
+  }
+
+  private definitionRow(deprecated: boolean): string[] | null {
+    const open = this.peek();
+    const defs = this.definitions();
+    if (defs !== null && deprecated && defs.length === 0) this.fail(open, "an empty row after a name ('name {}') is a syntax error");
+    return defs;
   }
 
   private patternNames(): string[] {
     const open = this.peek();
     if (open.kind !== '{') {
-      this.error(open, `expected '{' after pattern but found ${describe(open)}`);
+      this.fail(open, `expected '{' after pattern but found ${describe(open)}`);
       return [];
     }
     this.take();
@@ -241,27 +297,38 @@ class SubParser {
     for (;;) {
       const t = this.take();
       if (t.kind === '}') return names;
-      if (t.kind === ',') continue;
+      if (t.kind === ',') {
+        if (names.length === 0) this.fail(t, "unexpected ',' before the first pattern name");
+        continue;
+      }
       if (t.kind === 'word') { names.push(t.text); continue; }
-      if (t.kind === 'eof') { this.error(open, "missing '}': the pattern is not closed"); return names; }
-      this.error(t, `expected a macro name in the pattern but found ${describe(t)}`);
+      if (t.kind === 'eof') { this.fail(t, `missing '}': the pattern opened at line ${open.line} is not closed`); return names; }
+      this.fail(t, `expected a macro name in the pattern but found ${describe(t)}`);
     }
   }
 
-  private patternRow(names: readonly string[]): string[] | null {
+  private patternRow(names: readonly string[], deprecated: boolean): string[] | null {
     const open = this.take();
     const defs: string[] = [];
+    let values = 0;
     let warned = false;
     for (;;) {
       const t = this.take();
-      if (t.kind === '}') return defs;
-      if (t.kind === ',') continue;
-      if (t.kind === 'eof') { this.error(open, "missing '}': this row is not closed"); return null; }
+      if (t.kind === '}') {
+        if (deprecated && values === 0) this.fail(t, "an empty row after a name ('name {}') is a syntax error");
+        return defs;
+      }
+      if (t.kind === ',') {
+        if (values === 0) this.fail(t, "unexpected ',' before the first value of the row");
+        continue;
+      }
+      if (t.kind === 'eof') { this.fail(t, `missing '}': the row opened at line ${open.line} is not closed`); return null; }
       if (t.kind !== 'word' && t.kind !== 'quote') {
-        this.error(t, `expected a value but found ${describe(t)}`);
+        this.fail(t, `expected a value but found ${describe(t)}`);
         this.skipToClose();
         return null;
       }
+      values++;
       const n = names[defs.length];
       if (n === undefined) {
         if (!warned) this.diags.warning(this.file, t.line, t.col, `too many values: the pattern names ${names.length}; extra values ignored`);
@@ -283,9 +350,20 @@ export function loadTemplateInto(ctx: LoadContext, path: string, macros: string,
   }
   const parsed = parseSubstitutions(lines.join('\n'), full);
   for (const d of parsed.diagnostics) ctx.diags.add(d.severity, d.file, d.line, d.col, d.message);
+  const withCommand = (inst: TemplateInstance): string =>
+    macros.trim() === '' ? inst.macros : inst.macros === '' ? macros : `${macros},${inst.macros}`;
   for (const inst of parsed.instances) {
-    const all = macros.trim() === '' ? inst.macros : inst.macros === '' ? macros : `${macros},${inst.macros}`;
-    loadDatabaseInto(ctx, inst.template, all, { file: full, line: inst.line, col: inst.col });
+    loadDatabaseInto(ctx, inst.template, withCommand(inst), { file: full, line: inst.line, col: inst.col });
+  }
+  const stop = parsed.stoppedAt;
+  if (stop === null) return;
+  for (const inst of parsed.unloaded) {
+    const found = loadDatabaseInto(ctx, inst.template, withCommand(inst), { file: full, line: inst.line, col: inst.col },
+      { stoppedAt: { file: full, line: stop.line, col: stop.col, stopped: full } });
+    if (!found) {
+      ctx.diags.warning(full, inst.line, inst.col, `this row of '${inst.template}' is not loaded: the IOC stops reading ${full
+      } at the error at ${stop.line}:${stop.col} (and the template cannot be opened)`);
+    }
   }
 }
 
