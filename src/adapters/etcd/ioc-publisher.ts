@@ -29,6 +29,8 @@ export interface IocPublisherOptions {
   /** Transactions in flight at once during an upload (default 8). */
   readonly concurrency?: number;
   readonly now?: () => Date;
+  /** Whether the IOC itself counts as up at start (default true; false when a probe must confirm it first). */
+  readonly initiallyUp?: boolean;
 }
 
 /** Figures of one completed upload. */
@@ -50,6 +52,9 @@ export class IocPublisher {
   private stopping = false;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> | null = null;
+  private iocUp: boolean;
+  /** Set when the liveness key must be rewritten (the IOC went up or down) by another pass of the loop. */
+  private pendingSync = false;
   private firstUpload: { resolve: (r: UploadReport) => void; promise: Promise<UploadReport> };
   /** Time (ms since epoch) of the last keep-alive etcd acknowledged. */
   lastKeepAlive = 0;
@@ -57,6 +62,7 @@ export class IocPublisher {
   constructor(private readonly opts: IocPublisherOptions) {
     this.log = opts.log.child({ component: 'publisher', ioc: opts.iocId });
     this.now = opts.now ?? (() => new Date());
+    this.iocUp = opts.initiallyUp ?? true;
     let resolve!: (r: UploadReport) => void;
     const promise = new Promise<UploadReport>((r) => { resolve = r; });
     this.firstUpload = { resolve, promise };
@@ -66,6 +72,19 @@ export class IocPublisher {
   start(): Promise<UploadReport> {
     this.loopDone ??= this.loop();
     return this.firstUpload.promise;
+  }
+
+  /**
+   * Say whether the IOC itself is up (from a Channel Access probe): down deletes the liveness key, so the channels turn
+   * Inactive while this uploader keeps its lease; up writes it again. Applied by the publishing loop, so an etcd
+   * outage at that moment only delays it.
+   */
+  setIocUp(up: boolean): void {
+    if (up === this.iocUp) return;
+    this.iocUp = up;
+    this.pendingSync = true;
+    this.log.info({ iocUp: up }, up ? 'IOC answers again: marking it alive' : 'IOC does not answer: marking it inactive');
+    this.wake?.();
   }
 
   /**
@@ -138,6 +157,7 @@ export class IocPublisher {
   /** Re-read what etcd holds for this IOC, write the difference, then mark the upload complete and the IOC alive. */
   private async uploadOnce(lease: Lease): Promise<UploadReport> {
     const t0 = performance.now();
+    this.pendingSync = false;
     const { client, keys, iocId, records } = this.opts;
     const snapshot = await rangePrefix(client, keys.iocRecordsPrefix(iocId));
     const existing = new Map(snapshot.kvs.map((kv) => [kv.key, kv.value.toString()]));
@@ -150,13 +170,15 @@ export class IocPublisher {
     const alive: Alive = { uploadId: this.uploadId, since: this.now().toISOString(), writer: this.opts.writer };
     const revision = await commitOps(client, [
       this.infoOp('complete'),
-      { type: 'put', key: keys.alive(iocId), value: JSON.stringify(alive), lease: leaseId },
+      this.iocUp
+        ? { type: 'put', key: keys.alive(iocId), value: JSON.stringify(alive), lease: leaseId }
+        : { type: 'delete', key: keys.alive(iocId) },
     ], 'mark upload complete');
     const report: UploadReport = {
       records: records.length, written: plan.ops.length, unchanged: plan.unchanged, markedGone: plan.markedGone,
       revision, seconds: (performance.now() - t0) / 1000,
     };
-    this.log.info(report, 'upload committed');
+    this.log.info({ ...report, iocUp: this.iocUp }, 'upload committed');
     return report;
   }
 
@@ -186,13 +208,14 @@ export class IocPublisher {
     return { type: 'put', key: this.opts.keys.iocInfo(this.opts.iocId), value: JSON.stringify(this.info(state)) };
   }
 
-  /** Resolves when the lease is lost (then the loop re-grants and re-publishes) or when stopping. */
+  /**
+   * Resolves when the loop must run again: the lease was lost (it is granted anew and everything re-published), the
+   * IOC went up or down, or the publisher is stopping.
+   */
   private waitForTrouble(lease: Lease): Promise<void> {
     return new Promise<void>((resolve) => {
-      if (this.stopping || lease.revoked()) return resolve();
+      if (this.stopping || this.pendingSync || lease.revoked()) return resolve();
       this.wake = () => { this.wake = null; resolve(); };
-    }).then(() => {
-      if (!this.stopping) this.lease = null;
     });
   }
 

@@ -5,9 +5,12 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import { nodeFileSource } from '../../adapters/fs/file-source.js';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
 import { IocPublisher } from '../../adapters/etcd/ioc-publisher.js';
+import { CaProbe } from '../../adapters/ca/ca-probe.js';
+import { IocLiveness } from '../../core/liveness/ioc-liveness.js';
 import { parseStartup } from '../../core/dbfile/startup.js';
 import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT, iocIdOf } from '../../core/keyspace.js';
@@ -22,6 +25,9 @@ interface UploadOptions {
   env?: Record<string, string>;
   endpoints?: string;
   root?: string;
+  caPv?: string;
+  caInterval: string;
+  caGrace: string;
 }
 
 /** Register `pvsync upload` on the program. */
@@ -32,14 +38,18 @@ export function register(program: Command): void {
     .option('--ioc-name <name>', 'IOC name (default: IOCNAME or IOC from the script, else the script\'s directory)')
     .option('--host <name>', 'host name of the IOC (default: HOSTNAME from the script, else this host)')
     .option('--ttl <seconds>', 'liveness lease TTL in seconds', '10')
-    .option('--env <K=V>', 'environment of the IOC (repeatable; added to the process environment)', collectKeyValue);
+    .option('--env <K=V>', 'environment of the IOC (repeatable; added to the process environment)', collectKeyValue)
+    .option('--ca-pv <name>', 'also prove the IOC alive over Channel Access by reading this PV (EPICS_CA_* from the environment)')
+    .option('--ca-interval <seconds>', 'time between Channel Access probes', '2')
+    .option('--ca-grace <seconds>', 'how long probes may fail before the IOC counts as gone', '10');
   withRoot(withEndpoints(cmd)).action(async (opts: UploadOptions) => runUpload(opts));
 }
 
 async function runUpload(opts: UploadOptions): Promise<void> {
   const log = rootLogger('pvsync-upload');
-  const ttl = Number(opts.ttl);
-  if (!Number.isFinite(ttl) || ttl < 1) throw new PvsError('PVS_CONFIG', `--ttl must be a number of seconds ≥ 1, got ${opts.ttl}`);
+  const ttl = positiveSeconds('--ttl', opts.ttl, 1);
+  const caInterval = positiveSeconds('--ca-interval', opts.caInterval, 0.1);
+  const caGrace = positiveSeconds('--ca-grace', opts.caGrace, caInterval);
   const stCmd = resolve(opts.stCmd);
   const env = { ...stringEnv(process.env), ...(opts.env ?? {}) };
   const files = nodeFileSource();
@@ -60,14 +70,16 @@ async function runUpload(opts: UploadOptions): Promise<void> {
   const publisher = new IocPublisher({
     client, keys: new Keyspace(resolveRoot(opts.root, ROOT)), iocId, iocName, hostName, iocIP: localAddress(),
     env: publishedEnv(parsed.env), records: parsed.records, ttlSeconds: ttl,
-    writer: `pvsync-upload@${hostname()}`, log,
+    writer: `pvsync-upload@${hostname()}`, log, initiallyUp: opts.caPv === undefined,
   });
+  const probe = opts.caPv === undefined ? undefined : await CaProbe.open(opts.caPv, env, log);
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
     void publisher.stop().finally(() => {
+      probe?.close();
       client.close();
       process.exit(0);
     });
@@ -75,6 +87,7 @@ async function runUpload(opts: UploadOptions): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   log.info({ endpoints }, 'publishing');
+  if (probe !== undefined && opts.caPv !== undefined) void probeForever(probe, publisher, caInterval, caGrace, log);
   await publisher.start();
   // Keep running: the publisher holds the lease and re-publishes after any etcd outage.
   await new Promise<never>(() => undefined);
@@ -92,6 +105,26 @@ function publishedEnv(env: Readonly<Record<string, string>>): Record<string, str
     if (v !== undefined) out[k] = v;
   }
   return out;
+}
+
+/** Probe the IOC over CA every `intervalS`; tell the publisher when the IOC goes down or comes back. */
+async function probeForever(probe: CaProbe, publisher: IocPublisher, intervalS: number, graceS: number, log: Logger): Promise<never> {
+  const liveness = new IocLiveness({ graceMs: graceS * 1000 });
+  for (;;) {
+    const ok = await probe.probe(Math.min(intervalS, 5));
+    const change = liveness.observe(ok, Date.now());
+    if (change !== null) {
+      log.info({ state: change }, 'Channel Access liveness changed');
+      publisher.setIocUp(change === 'up');
+    }
+    await new Promise((r) => setTimeout(r, intervalS * 1000));
+  }
+}
+
+function positiveSeconds(option: string, raw: string, min: number): number {
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min) throw new PvsError('PVS_CONFIG', `${option} must be a number of seconds ≥ ${min}, got ${raw}`);
+  return v;
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
