@@ -23,7 +23,7 @@ export interface WriteDeps {
   authenticate(authorization: string | undefined): Promise<Principal | null>;
 }
 
-const ATTEMPTS = 6;
+const ATTEMPTS = 32;
 
 /** Plan with `rule`, commit, wait for the mirror; retried when a guard fails. Returns the rule's last result. */
 export async function executeWrite(view: WriteView, deps: WriteDeps, rule: (cs: Changeset) => WriteResult): Promise<WriteResult> {
@@ -35,6 +35,8 @@ export async function executeWrite(view: WriteView, deps: WriteDeps, rule: (cs: 
     const r = await deps.commit(ops);
     await deps.waitFor(r.revision);
     if (!r.conflict) return result;
+    // Several writers on one key: each round one wins; a random pause spreads the others out.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
   }
   throw new PvsError('PVS_ETCD_CONFLICT', `the write kept losing to concurrent writers (${ATTEMPTS} attempts)`, { retryable: true });
 }
