@@ -128,8 +128,7 @@ describe('replicas', () => {
     const first = openStream(port, path);
     await first.ready;
     await until('sync event', () => first.events.some((e) => e.event === 'sync'));
-    let writes = Promise.resolve();
-    writes = (async () => {
+    const writes = (async () => {
       for (let i = 0; i < N; i++) {
         const n = `W:${String(i).padStart(4, '0')}`;
         await write(b, 'PUT', `${R}/channels/${n}`, chan(n));
