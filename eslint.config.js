@@ -31,7 +31,10 @@ export default tseslint.config(
     files: ['src/adapters/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/apps/**'], message: 'adapters must not import apps' }],
+        patterns: [
+          { group: ['**/apps/**'], message: 'adapters must not import apps' },
+          { regex: '^\\.\\./(?!\\.\\./)[^/]+/', message: 'an adapter wraps one library: it must not import another adapter' },
+        ],
       }],
       'no-restricted-globals': ['error', 'process'],
     },
