@@ -5,7 +5,9 @@
 import type { Command } from 'commander';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { demoAuthFile, loadAuthFile, mergeAuthFiles } from '../../adapters/auth/authenticator.js';
+import { EtcdArchiverService } from '../../adapters/etcd/archiver-ops.js';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
+import { archiverRoutes } from '../../adapters/http/archiver-routes.js';
 import type { AuthFile } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT } from '../../core/keyspace.js';
@@ -14,6 +16,7 @@ import { rootLogger } from '../logger.js';
 import { resolveEndpoints, resolveRoot, withEndpoints, withRoot } from '../options.js';
 
 interface ServeOptions {
+  archiverGroup: string;
   port: string;
   host: string;
   owner: string;
@@ -39,6 +42,7 @@ export function register(program: Command): void {
     .option('--max-size <n>', 'largest ~size a query may ask for (the result ceiling)', '1000000')
     .option('--default-size <n>', 'page size when a query has no ~size (upstream: 10 000)', '10000')
     .option('--auth-file <path>', 'users allowed to write: YAML/JSON with scrypt hashes (env PVSYNC_AUTH_FILE)', process.env['PVSYNC_AUTH_FILE'])
+    .option('--archiver-group <name>', 'archiver group served at /api/v1/archiver and /archiver/*', 'default')
     .option('--demo-auth', "enable ChannelFinder's demo users admin/adminPass (ADMIN) and user/userPass (USER)", false);
   withRoot(withEndpoints(cmd)).action(async (opts: ServeOptions) => runServe(opts));
 }
@@ -76,6 +80,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
     }),
   });
   const { app, mirror, directory } = runtime;
+  // Archiver HA over HTTP: status, switchover, and /archiver/* redirected to the active node.
+  await app.register(archiverRoutes, { service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup });
   if (auth === undefined) log.warn({}, 'no --auth-file and no --demo-auth: every write is refused (401)');
   else log.info({ users: Object.keys(auth.users).length, demo: opts.demoAuth === true }, 'writes enabled');
 
