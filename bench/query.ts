@@ -1,0 +1,152 @@
+/**
+ * Benchmark of the query API at scale: loads 1 000 000 channels (1 000 IOCs × 1 000 records, ~10 properties each)
+ * into a fresh 3-member etcd cluster through the keyspace, starts `pvsync serve` as a real process (dist/ must be
+ * built: `npm run bench:query` does it), and measures the mirror's cold start (spawn → /healthz 200), resident
+ * memory, and p50/p99/requests-per-second of typical queries next to a trivial route, with a bounded keep-alive
+ * load loop on loopback. Last line is JSON.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createEtcdClient } from '../src/adapters/etcd/client.js';
+import { commitOps, type WriteOp } from '../src/adapters/etcd/kv.js';
+import { Keyspace } from '../src/core/keyspace.js';
+import { batchOps } from '../src/core/upload/plan.js';
+import { freePorts } from '../test/support/free-ports.js';
+import { startTestCluster } from '../test/support/start-cluster.js';
+
+const IOCS = Number(process.env['BENCH_IOCS'] ?? 1000);
+const PER_IOC = 1000;
+const CONCURRENCY = 16;
+const LOAD_CONNECTIONS = 8;
+const SECONDS_PER_QUERY = Number(process.env['BENCH_SECONDS'] ?? 5);
+const TYPES = ['ai', 'ao', 'bi', 'bo', 'calc', 'longin', 'mbbi', 'stringin'];
+const BIN = fileURLToPath(new URL('../bin/pvsync.js', import.meta.url));
+
+const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+const recName = (i: number, j: number): string => `SR${pad(i, 4)}:C${Math.floor(j / 100)}:DEV${pad(j, 3)}:${j % 2 ? 'RB' : 'SP'}`;
+
+function iocOps(keys: Keyspace, i: number): WriteOp[] {
+  const iocId = `IOC${pad(i, 4)}@host${i % 50}`;
+  const now = new Date(1.7e12 + i * 1000).toISOString();
+  const ops: WriteOp[] = [{ type: 'put', key: keys.iocInfo(iocId), value: JSON.stringify({
+    schema: 1, iocId, iocName: `IOC${pad(i, 4)}`, hostName: `host${i % 50}`, iocIP: `10.0.${i % 250}.${i % 200}`,
+    env: { RSRV_SERVER_PORT: '5064', PVAS_SERVER_PORT: '5075' }, uploadId: `u${i}`, state: 'complete', records: PER_IOC,
+    updatedAt: now, writer: 'bench' }) }];
+  if (i % 10 !== 0) ops.push({ type: 'put', key: keys.alive(iocId), value: JSON.stringify({ uploadId: `u${i}`, since: now, writer: 'bench' }) });
+  for (let j = 0; j < PER_IOC; j++) {
+    const name = recName(i, j);
+    ops.push({ type: 'put', key: keys.iocRecord(iocId, name), value: JSON.stringify({
+      name, type: TYPES[j % TYPES.length], desc: `device ${j} of ioc ${i}`,
+      infos: j % 10 === 0 ? { archive: 'monitor 1.0' } : {}, aliases: [] }) });
+  }
+  return ops;
+}
+
+interface Figures { p50_ms: number; p99_ms: number; rps: number; bytes: number; results: number }
+
+async function load(port: number, path: string): Promise<Figures> {
+  const agent = new Agent({ keepAlive: true, maxSockets: LOAD_CONNECTIONS });
+  const lat: number[] = [];
+  let bytes = 0;
+  let body: Buffer[] | null = [];
+  const one = (): Promise<void> => new Promise((resolve, reject) => {
+    const t = performance.now();
+    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => { n += c.length; body?.push(c); });
+      res.on('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`${path}: HTTP ${res.statusCode}`));
+        lat.push(performance.now() - t);
+        bytes = n;
+        resolve();
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  await one();
+  const first: unknown = JSON.parse(Buffer.concat(body).toString('utf8'));
+  const results = Array.isArray(first) ? first.length : 1;
+  body = null;
+  for (let i = 0; i < 20; i++) await one(); // warm-up
+  lat.length = 0;
+  const end = performance.now() + SECONDS_PER_QUERY * 1000;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: LOAD_CONNECTIONS }, async () => {
+    while (performance.now() < end) await one();
+  }));
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  const q = (p: number): number => Number((lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? 0).toFixed(2));
+  return { p50_ms: q(0.5), p99_ms: q(0.99), rps: Math.round(lat.length / seconds), bytes, results };
+}
+
+const cluster = await startTestCluster('bench-query');
+const client = createEtcdClient(cluster.info.endpoints, { callTimeoutMs: 30_000 });
+const keys = new Keyspace('/bench-query/v1/');
+let server: ReturnType<typeof spawn> | null = null;
+try {
+  const tl = performance.now();
+  let next = 0;
+  let written = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= IOCS) return;
+      for (const batch of batchOps(iocOps(keys, i))) {
+        await commitOps(client, batch, 'bench load');
+        written += batch.length;
+      }
+    }
+  }));
+  const loadS = (performance.now() - tl) / 1000;
+  const channels = IOCS * PER_IOC;
+  console.log(`loaded ${written} keys (${channels} channels) in ${loadS.toFixed(1)} s`);
+
+  const [port] = (await freePorts(1)) as [number];
+  const ts = performance.now();
+  server = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--endpoints',
+    cluster.info.endpoints.join(','), '--root', keys.root], { env: { ...process.env, PVSYNC_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const healthy = async (): Promise<boolean> => new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+  while (!(await healthy())) {
+    if (server.exitCode !== null) throw new Error(`pvsync serve exited with ${server.exitCode}`);
+    if (performance.now() - ts > 300_000) throw new Error('pvsync serve not healthy within 300 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const coldS = (performance.now() - ts) / 1000;
+  const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  console.log(`cold start ${coldS.toFixed(1)} s, RSS ${rssMiB.toFixed(0)} MiB`);
+
+  const queries: Record<string, string> = {
+    exact_name: `/ChannelFinder/resources/channels?~name=${encodeURIComponent(recName(421, 537))}`,
+    prefix_100: `/ChannelFinder/resources/channels?~name=${encodeURIComponent('SR0421:C3:*')}`,
+    property_1000: '/ChannelFinder/resources/channels?iocName=IOC0421',
+  };
+  const trivial = await load(port, '/ChannelFinder');
+  console.log(`trivial GET /ChannelFinder: ${trivial.rps} req/s, p50 ${trivial.p50_ms} ms`);
+  const results: Record<string, Omit<Figures, 'bytes'>> = {};
+  for (const [name, path] of Object.entries(queries)) {
+    const f = await load(port, path);
+    console.log(`${name}: ${f.results} channels (${f.bytes} bytes) per answer; p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms, ${f.rps} req/s`);
+    results[name] = { p50_ms: f.p50_ms, p99_ms: f.p99_ms, rps: f.rps, results: f.results };
+  }
+  const rssAfter = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  console.log(`RSS after load ${rssAfter.toFixed(0)} MiB`);
+  console.log(JSON.stringify({ bench: 'query', channels, cold_start_s: Number(coldS.toFixed(2)), rss_mib: Math.round(rssMiB),
+    rss_after_load_mib: Math.round(rssAfter), load_s: Number(loadS.toFixed(1)), queries: results, trivial_rps: trivial.rps }));
+} finally {
+  if (server !== null && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server?.once('exit', r));
+  }
+  client.close();
+  await cluster.stop();
+}
