@@ -70,6 +70,11 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     return child;
   };
   start('server', ['serve', '--port', opts.port, '--demo-auth']);
+  // An active/standby archiver pair elected on an etcd lease; their hooks stand in for starting the appliance.
+  for (const node of ['archiver-a', 'archiver-b']) {
+    start(node, ['archiver-agent', '--node', node, '--ttl', '3', '--start', `echo ${node}: archiver started`,
+      '--stop', `echo ${node}: archiver stopped`, '--mgmt-url', `http://${node}.localdomain:17665/mgmt`]);
+  }
   const examples = readdirSync(join(REPO, 'examples'), { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(REPO, 'examples', d.name, 'st.cmd'))).map((d) => d.name).sort();
   for (const ex of examples) start(`uploader ${ex}`, ['upload', '--st-cmd', join(REPO, 'examples', ex, 'st.cmd'), '--ttl', opts.ttl]);
@@ -93,6 +98,12 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     `  curl '${base}/ChannelFinder/resources/channels?iocName=vacuum&recordType=ai'`,
     `  curl '${base}/ChannelFinder/resources/properties'`,
     `  curl '${base}/api/v1/conflicts'`,
+    `  curl -u admin:adminPass -X PUT -H 'Content-Type: application/json' -d '{"name":"demo","owner":"admin"}' ${base}/ChannelFinder/resources/tags/demo`,
+    `  curl -u admin:adminPass -X PUT -H 'Content-Type: application/json' -d '{"name":"demo","owner":"admin"}' ${base}/ChannelFinder/resources/tags/demo/LINAC:BPM01:X`,
+    `  curl '${base}/ChannelFinder/resources/channels?~tag=demo'`,
+    `  curl -N '${base}/api/v1/watch?~name=LINAC:*'     # live changes as Server-Sent Events`,
+    `  curl '${base}/api/v1/archiver/status'            # which archiver node is active`,
+    `  curl -u admin:adminPass -X POST -H 'Content-Type: application/json' -d '{}' ${base}/api/v1/archiver/switchover`,
     `  npx pvsync cluster status --state-dir ${cluster.stateDir}`,
     `  kill -9 <pid of an uploader>   # its channels turn Inactive within ${opts.ttl} s`,
     '',
