@@ -20,7 +20,7 @@ import { startTestCluster } from '../test/support/start-cluster.js';
 const IOCS = Number(process.env['BENCH_IOCS'] ?? 1000);
 const PER_IOC = 1000;
 const CONCURRENCY = 16;
-const LOAD_CONNECTIONS = 8;
+const LOAD_CONNECTIONS = 4;
 const SECONDS_PER_QUERY = Number(process.env['BENCH_SECONDS'] ?? 5);
 const TYPES = ['ai', 'ao', 'bi', 'bo', 'calc', 'longin', 'mbbi', 'stringin'];
 const BIN = fileURLToPath(new URL('../bin/pvsync.js', import.meta.url));

@@ -65,6 +65,35 @@ export async function rangePrefix(client: Etcd3, prefix: string, opts: { pageSiz
   return { revision, kvs };
 }
 
+/**
+ * Visit every key under `prefix` as of one revision, one page at a time, without keeping the pages: `visit` gets
+ * each key, value and mod revision. Returns the revision read. For snapshots too large to hold twice in memory.
+ */
+export async function scanPrefix(
+  client: Etcd3, prefix: string, pageSize: number,
+  visit: (key: string, value: string, modRevision: number) => void,
+): Promise<{ revision: number; keys: number }> {
+  const end = prefixEnd(Buffer.from(prefix));
+  let start = Buffer.from(prefix);
+  let revision = 0;
+  let keys = 0;
+  for (;;) {
+    let res;
+    try {
+      res = await client.kv.range({ key: start, range_end: end, limit: pageSize, revision });
+    } catch (err) {
+      throw wrapEtcdError(err, `range ${prefix}`);
+    }
+    if (revision === 0) revision = Number(res.header.revision);
+    for (const kv of res.kvs) visit(kv.key.toString(), kv.value.toString(), Number(kv.mod_revision));
+    keys += res.kvs.length;
+    const last = res.kvs[res.kvs.length - 1];
+    if (!res.more || last === undefined) break;
+    start = Buffer.concat([last.key, Buffer.from([0])]);
+  }
+  return { revision, keys };
+}
+
 /** A put or a delete of one key, as a transaction operation. */
 export type WriteOp =
   | { readonly type: 'put'; readonly key: string; readonly value: string; readonly lease?: string }
