@@ -13,7 +13,7 @@ import { Mirror } from '../adapters/etcd/mirror.js';
 import { buildApp } from '../adapters/http/app.js';
 import type { HealthReport, ServiceInfo } from '../adapters/http/service-routes.js';
 import type { ChangeListener } from '../adapters/http/watch-route.js';
-import type { AuthFile } from '../core/auth/principal.js';
+import type { AuthFile, Principal } from '../core/auth/principal.js';
 import { Directory } from '../core/directory/directory.js';
 import type { Keyspace } from '../core/keyspace.js';
 import type { QueryLimits } from '../core/query/parse-query.js';
@@ -44,6 +44,8 @@ export interface ApiRuntime {
   readonly mirror: Mirror;
   readonly journal: ChangeJournal;
   readonly app: FastifyInstance;
+  /** The user an `Authorization` header names (null without one; PVS_AUTH for bad credentials). */
+  authenticate(authorization: string | undefined): Promise<Principal | null>;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -63,6 +65,8 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
   const mirror = new Mirror({ client: o.client, keys: o.keys, sink: directory, log: o.log });
   const authenticator = o.auth === undefined ? null : new Authenticator(o.auth);
   const waitFor = (revision: number): Promise<void> => mirror.waitFor(revision);
+  const authenticate = async (header: string | undefined): Promise<Principal | null> =>
+    (authenticator === null ? null : authenticator.authenticate(header));
   const app = buildApp({
     directory, registry: o.registry, serviceInfo: o.serviceInfo(mirror), health: () => o.health(mirror, directory),
     ...(o.httpLogger === undefined ? {} : { logger: o.httpLogger }),
@@ -70,7 +74,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
     writes: {
       keys: o.keys, waitFor,
       commit: (ops) => commitGuarded(o.client, ops),
-      authenticate: async (header) => (authenticator === null ? null : authenticator.authenticate(header)),
+      authenticate,
     },
     watch: {
       journal, waitFor,
@@ -82,7 +86,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
     },
   });
   return {
-    directory, mirror, journal, app,
+    directory, mirror, journal, app, authenticate,
     start: () => mirror.start(),
     close: async () => {
       await app.close();

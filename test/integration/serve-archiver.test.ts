@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdArchiverService } from '../../src/adapters/etcd/archiver-ops.js';
 import { archiverRoutes } from '../../src/adapters/http/archiver-routes.js';
+import { PvsError } from '../../src/core/errors.js';
 import { etcdClient, testEndpoints, uniqueRoot } from '../support/cluster.js';
 import { startPvsync, until, type PvsyncProcess } from '../support/processes.js';
 
@@ -23,7 +24,12 @@ describe('archiver routes of pvsync serve against a real agent', () => {
   beforeAll(async () => {
     client = etcdClient();
     app = Fastify();
-    await app.register(archiverRoutes, { service: new EtcdArchiverService(client, root), defaultGroup: 'g1' });
+    await app.register(archiverRoutes, {
+      service: new EtcdArchiverService(client, root), defaultGroup: 'g1',
+      authorizeSwitchover: async (header) => {
+        if (header !== `Basic ${Buffer.from('admin:adminPass').toString('base64')}`) throw new PvsError('PVS_AUTH', 'admin only');
+      },
+    });
   });
 
   afterAll(async () => {
@@ -54,6 +60,18 @@ describe('archiver routes of pvsync serve against a real agent', () => {
     const r = await app.inject({ method: 'GET', url: '/archiver/mgmt/bpl/getPVStatus?pv=LINAC:BPM01:X' });
     expect(r.statusCode).toBe(307);
     expect(r.headers.location).toBe('http://arch-a.example:17665/mgmt/bpl/getPVStatus?pv=LINAC:BPM01:X');
+  });
+
+  it('refuses an anonymous switchover with 401 and leaves the active node in place', async () => {
+    const r = await app.inject({ method: 'POST', url: '/api/v1/archiver/switchover', payload: {} });
+    expect(r.statusCode).toBe(401);
+    expect(r.headers['www-authenticate']).toMatch(/^Basic/);
+    const status = (await app.inject({ method: 'GET', url: '/api/v1/archiver/status' })).json<{ active: { node: string } | null }>();
+    expect(status.active?.node).toBe('arch-a');
+    // Authorized, with no other node to hand over to: refused by the election (409), not by auth.
+    const ok = await app.inject({ method: 'POST', url: '/api/v1/archiver/switchover', payload: {},
+      headers: { authorization: `Basic ${Buffer.from('admin:adminPass').toString('base64')}` } });
+    expect(ok.statusCode).toBe(409);
   });
 
   it('has no active node again once the agent stops gracefully', async () => {

@@ -14,6 +14,11 @@ export interface ArchiverRoutesOptions {
   readonly service: ArchiverService;
   /** Group used when a request names none. */
   readonly defaultGroup: string;
+  /**
+   * Checks the request's `Authorization` header before a switchover (moving the active archiver is an operator's act);
+   * throws PvsError PVS_AUTH to refuse, which answers 401 like every refusal of the API.
+   */
+  readonly authorizeSwitchover: (authorization: string | undefined) => Promise<void>;
   /** Longest a switchover request may wait (default 10 s). */
   readonly maxSwitchoverMs?: number;
 }
@@ -64,6 +69,7 @@ const errorSchema = {
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   PVS_ARCHIVER_NO_ACTIVE: 503,
   PVS_ARCHIVER_SWITCHOVER: 409,
+  PVS_AUTH: 401,
   PVS_ETCD_UNAVAILABLE: 503,
   PVS_ETCD_DATA: 502,
 };
@@ -127,8 +133,10 @@ export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (
       },
     },
   }, async (req, reply) => {
+    reply.header('www-authenticate', 'Basic realm="ChannelFinder"');
     const body = req.body ?? {};
     try {
+      await opts.authorizeSwitchover(req.headers.authorization);
       return await opts.service.switchover(body.group ?? opts.defaultGroup, body.to, body.timeoutMs ?? Math.min(5000, maxMs));
     } catch (err) {
       return sendError(reply, req.url, err);

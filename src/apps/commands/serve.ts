@@ -8,7 +8,7 @@ import { demoAuthFile, loadAuthFile, mergeAuthFiles } from '../../adapters/auth/
 import { EtcdArchiverService } from '../../adapters/etcd/archiver-ops.js';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
 import { archiverRoutes } from '../../adapters/http/archiver-routes.js';
-import type { AuthFile } from '../../core/auth/principal.js';
+import { requireRole, type AuthFile } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT } from '../../core/keyspace.js';
 import { createApiRuntime } from '../api-runtime.js';
@@ -81,7 +81,12 @@ async function runServe(opts: ServeOptions): Promise<void> {
   });
   const { app, mirror, directory } = runtime;
   // Archiver HA over HTTP: status, switchover, and /archiver/* redirected to the active node.
-  await app.register(archiverRoutes, { service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup });
+  await app.register(archiverRoutes, {
+    service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup,
+    authorizeSwitchover: async (header) => {
+      requireRole(await runtime.authenticate(header), 'ADMIN', 'switch the active archiver over');
+    },
+  });
   if (auth === undefined) log.warn({}, 'no --auth-file and no --demo-auth: every write is refused (401)');
   else log.info({ users: Object.keys(auth.users).length, demo: opts.demoAuth === true }, 'writes enabled');
 
