@@ -1,7 +1,7 @@
 /**
  * Bulk key-value operations within etcd's limits: paged consistent ranges and batched transactions.
  */
-import type { Etcd3, IRequestOp } from 'etcd3';
+import type { Etcd3, IKeyValue, IRequestOp } from 'etcd3';
 import { wrapEtcdError } from './errors.js';
 
 /** One key and value as read back from etcd. */
@@ -32,15 +32,16 @@ export function prefixEnd(prefix: Buffer): Buffer {
 }
 
 /**
- * Read every key under `prefix` as of one revision (the first page's, unless given), page by page so that no
- * response nears gRPC's message limit. Throws PVS_ETCD_COMPACTED if the revision has been compacted meanwhile.
+ * Read every key under `prefix` as of one revision (`revision`, else the first page's), page by page so that no
+ * response nears gRPC's message limit, handing each page to `visit` and keeping none. Throws PVS_ETCD_COMPACTED
+ * if the revision has been compacted meanwhile.
  */
-export async function rangePrefix(client: Etcd3, prefix: string, opts: { pageSize?: number; revision?: number } = {}): Promise<Snapshot> {
-  const pageSize = opts.pageSize ?? 5000;
+async function forEachPage(
+  client: Etcd3, prefix: string, pageSize: number, revision: number, visit: (kvs: readonly IKeyValue[]) => void,
+): Promise<{ revision: number; keys: number }> {
   const end = prefixEnd(Buffer.from(prefix));
   let start = Buffer.from(prefix);
-  let revision = opts.revision ?? 0;
-  const kvs: KeyValue[] = [];
+  let keys = 0;
   for (;;) {
     let res;
     try {
@@ -49,19 +50,26 @@ export async function rangePrefix(client: Etcd3, prefix: string, opts: { pageSiz
       throw wrapEtcdError(err, `range ${prefix}`);
     }
     if (revision === 0) revision = Number(res.header.revision);
-    for (const kv of res.kvs) {
-      kvs.push({
-        key: kv.key.toString(),
-        value: kv.value,
-        modRevision: Number(kv.mod_revision),
-        createRevision: Number(kv.create_revision),
-        lease: String(kv.lease),
-      });
-    }
+    visit(res.kvs);
+    keys += res.kvs.length;
     const last = res.kvs[res.kvs.length - 1];
     if (!res.more || last === undefined) break;
     start = Buffer.concat([last.key, Buffer.from([0])]);
   }
+  return { revision, keys };
+}
+
+/** Every key under `prefix` as of one revision (the first page's, unless given), read in pages. */
+export async function rangePrefix(client: Etcd3, prefix: string, opts: { pageSize?: number; revision?: number } = {}): Promise<Snapshot> {
+  const kvs: KeyValue[] = [];
+  const { revision } = await forEachPage(client, prefix, opts.pageSize ?? 5000, opts.revision ?? 0, (page) => {
+    for (const kv of page) {
+      kvs.push({
+        key: kv.key.toString(), value: kv.value, modRevision: Number(kv.mod_revision),
+        createRevision: Number(kv.create_revision), lease: String(kv.lease),
+      });
+    }
+  });
   return { revision, kvs };
 }
 
@@ -73,25 +81,9 @@ export async function scanPrefix(
   client: Etcd3, prefix: string, pageSize: number,
   visit: (key: string, value: string, modRevision: number) => void,
 ): Promise<{ revision: number; keys: number }> {
-  const end = prefixEnd(Buffer.from(prefix));
-  let start = Buffer.from(prefix);
-  let revision = 0;
-  let keys = 0;
-  for (;;) {
-    let res;
-    try {
-      res = await client.kv.range({ key: start, range_end: end, limit: pageSize, revision });
-    } catch (err) {
-      throw wrapEtcdError(err, `range ${prefix}`);
-    }
-    if (revision === 0) revision = Number(res.header.revision);
-    for (const kv of res.kvs) visit(kv.key.toString(), kv.value.toString(), Number(kv.mod_revision));
-    keys += res.kvs.length;
-    const last = res.kvs[res.kvs.length - 1];
-    if (!res.more || last === undefined) break;
-    start = Buffer.concat([last.key, Buffer.from([0])]);
-  }
-  return { revision, keys };
+  return forEachPage(client, prefix, pageSize, 0, (page) => {
+    for (const kv of page) visit(kv.key.toString(), kv.value.toString(), Number(kv.mod_revision));
+  });
 }
 
 /** A put or a delete of one key, as a transaction operation. */
