@@ -4,6 +4,7 @@
  * whose comparison fails is reported as a conflict (the caller re-reads and retries), the others stay committed.
  */
 import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
+import { batchBySize } from '../../core/upload/plan.js';
 import type { GuardedOp } from '../../core/writes/changeset.js';
 import { wrapEtcdError } from './errors.js';
 
@@ -13,27 +14,12 @@ export interface GuardedOutcome {
   readonly conflict: boolean;
 }
 
-// etcd 3.4: at most 128 operations per transaction (compares counted apart) and 1.5 MiB per request.
-const MAX_OPS = 128;
-const MAX_BYTES = 1024 * 1024;
-
-/** Cut ops into transactions within etcd's limits (sizes counted twice: the compare repeats the key). */
+/**
+ * Cut ops into transactions within etcd's limits (128 operations, compares counted apart; 1.5 MiB per request,
+ * kept to 1 MiB); a key counts twice since its compare repeats it.
+ */
 export function batchGuarded(ops: readonly GuardedOp[]): GuardedOp[][] {
-  const out: GuardedOp[][] = [];
-  let cur: GuardedOp[] = [];
-  let bytes = 0;
-  for (const op of ops) {
-    const size = 2 * Buffer.byteLength(op.key) + (op.value === null ? 0 : Buffer.byteLength(op.value)) + 64;
-    if (cur.length > 0 && (cur.length >= MAX_OPS || bytes + size > MAX_BYTES)) {
-      out.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(op);
-    bytes += size;
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
+  return batchBySize(ops, (op) => 2 * Buffer.byteLength(op.key) + (op.value === null ? 0 : Buffer.byteLength(op.value)) + 64);
 }
 
 /** Commit `ops` in guarded transactions, `concurrency` at a time (definitions first: the caller orders them). */

@@ -106,11 +106,16 @@ const OP_OVERHEAD = 32;
 
 /** Cut ops into transactions within the limits; an op larger than maxBytes by itself goes alone. */
 export function batchOps<T extends PlannedOp>(ops: readonly T[], limits: TxnLimits = ETCD_TXN_LIMITS): T[][] {
+  return batchBySize(ops, (op) => Buffer.byteLength(op.key) + (op.type === 'put' ? Buffer.byteLength(op.value) : 0) + OP_OVERHEAD, limits);
+}
+
+/** Cut items into consecutive batches of at most `maxOps` items and `maxBytes` (by `sizeOf`); order is kept. */
+export function batchBySize<T>(items: readonly T[], sizeOf: (item: T) => number, limits: TxnLimits = ETCD_TXN_LIMITS): T[][] {
   const batches: T[][] = [];
   let cur: T[] = [];
   let bytes = 0;
-  for (const op of ops) {
-    const size = Buffer.byteLength(op.key) + (op.type === 'put' ? Buffer.byteLength(op.value) : 0) + OP_OVERHEAD;
+  for (const op of items) {
+    const size = sizeOf(op);
     if (cur.length > 0 && (cur.length >= limits.maxOps || bytes + size > limits.maxBytes)) {
       batches.push(cur);
       cur = [];
