@@ -23,7 +23,7 @@ interface DemoOptions {
 /** Register `pvsync demo` on the program. */
 export function register(program: Command): void {
   program.command('demo')
-    .description('run the cluster, the API server and the example IOCs until Ctrl-C')
+    .description('run the cluster, the API server, the example IOCs and an archiver pair until Ctrl-C')
     .option('--port <port>', 'port of the API server', '8080')
     .option('--state-dir <dir>', 'where the demo cluster keeps its data', join(REPO, '.state', 'demo'))
     .option('--ttl <seconds>', 'liveness TTL of the example IOCs', '5')
