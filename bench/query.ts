@@ -3,7 +3,10 @@
  * into a fresh 3-member etcd cluster through the keyspace, starts `pvsync serve` as a real process (dist/ must be
  * built: `npm run bench:query` does it), and measures the mirror's cold start (spawn → /healthz 200), resident
  * memory, and p50/p99/requests-per-second of typical queries next to a trivial route, with a bounded keep-alive
- * load loop on loopback. Last line is JSON.
+ * load loop on loopback. `prefix_100_uncached` asks a different 100-channel prefix each time, across all 1 000 000
+ * channels, so its channels are never in the server's cache of channel JSON: the cost of rendering them afresh.
+ * Last line is JSON. BENCH_ENDPOINTS (with BENCH_ROOT) reuses a cluster already loaded by an earlier run's data;
+ * BENCH_NODE_ARGS adds node flags to the server (e.g. --cpu-prof).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,6 +28,7 @@ const SECONDS_PER_QUERY = Number(process.env['BENCH_SECONDS'] ?? 5);
 const TYPES = ['ai', 'ao', 'bi', 'bo', 'calc', 'longin', 'mbbi', 'stringin'];
 const BIN = fileURLToPath(new URL('../bin/pvsync.js', import.meta.url));
 
+let next = 0;
 const pad = (n: number, w: number): string => String(n).padStart(w, '0');
 const recName = (i: number, j: number): string => `SR${pad(i, 4)}:C${Math.floor(j / 100)}:DEV${pad(j, 3)}:${j % 2 ? 'RB' : 'SP'}`;
 
@@ -45,14 +49,27 @@ function iocOps(keys: Keyspace, i: number): WriteOp[] {
   return ops;
 }
 
-interface Figures { p50_ms: number; p99_ms: number; rps: number; bytes: number; results: number }
+/** Per query: latency, rate, and CPU time per request of the server process and of this load generator. */
+interface Figures {
+  p50_ms: number; p99_ms: number; rps: number; bytes: number; results: number; server_cpu_us: number; client_cpu_us: number;
+}
 
-async function load(port: number, path: string): Promise<Figures> {
+let serverPid = 0;
+// User + system CPU seconds of the server process so far (clock ticks of 1/100 s).
+function serverCpuS(): number {
+  const fields = (readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function load(port: number, pathOf: string | ((i: number) => string)): Promise<Figures> {
+  let sent = 0;
+  const nextPath = typeof pathOf === 'string' ? (): string => pathOf : (): string => pathOf(sent++);
   const agent = new Agent({ keepAlive: true, maxSockets: LOAD_CONNECTIONS });
   const lat: number[] = [];
   let bytes = 0;
   let body: Buffer[] | null = [];
   const one = (): Promise<void> => new Promise((resolve, reject) => {
+    const path = nextPath();
     const t = performance.now();
     const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
       let n = 0;
@@ -74,24 +91,32 @@ async function load(port: number, path: string): Promise<Figures> {
   for (let i = 0; i < 20; i++) await one(); // warm-up
   lat.length = 0;
   const end = performance.now() + SECONDS_PER_QUERY * 1000;
+  const cpu0 = serverCpuS();
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: LOAD_CONNECTIONS }, async () => {
     while (performance.now() < end) await one();
   }));
   const seconds = (performance.now() - t0) / 1000;
+  const serverUs = (serverCpuS() - cpu0) * 1e6 / lat.length;
+  const client = process.cpuUsage(client0);
+  const clientUs = (client.user + client.system) / lat.length;
   agent.destroy();
   lat.sort((a, b) => a - b);
   const q = (p: number): number => Number((lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? 0).toFixed(2));
-  return { p50_ms: q(0.5), p99_ms: q(0.99), rps: Math.round(lat.length / seconds), bytes, results };
+  return { p50_ms: q(0.5), p99_ms: q(0.99), rps: Math.round(lat.length / seconds), bytes, results,
+    server_cpu_us: Math.round(serverUs), client_cpu_us: Math.round(clientUs) };
 }
 
-const cluster = await startTestCluster('bench-query');
-const client = createEtcdClient(cluster.info.endpoints, { callTimeoutMs: 30_000 });
-const keys = new Keyspace('/bench-query/v1/');
+const reuse = process.env['BENCH_ENDPOINTS'];
+const cluster = reuse === undefined ? await startTestCluster('bench-query') : null;
+const endpoints = cluster?.info.endpoints ?? (reuse ?? '').split(',');
+const client = createEtcdClient(endpoints, { callTimeoutMs: 30_000 });
+const keys = new Keyspace(process.env['BENCH_ROOT'] ?? '/bench-query/v1/');
 let server: ReturnType<typeof spawn> | null = null;
 try {
   const tl = performance.now();
-  let next = 0;
+  if (cluster === null) next = IOCS; // already loaded
   let written = 0;
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     for (;;) {
@@ -109,8 +134,9 @@ try {
 
   const [port] = (await freePorts(1)) as [number];
   const ts = performance.now();
-  server = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--endpoints',
-    cluster.info.endpoints.join(','), '--root', keys.root], { env: { ...process.env, PVSYNC_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  server = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--endpoints',
+    endpoints.join(','), '--root', keys.root], { env: { ...process.env, PVSYNC_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] });
   const healthy = async (): Promise<boolean> => new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => { res.resume(); resolve(res.statusCode === 200); });
     req.on('error', () => resolve(false));
@@ -122,31 +148,37 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const coldS = (performance.now() - ts) / 1000;
+  serverPid = server.pid ?? 0;
   const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   console.log(`cold start ${coldS.toFixed(1)} s, RSS ${rssMiB.toFixed(0)} MiB`);
 
-  const queries: Record<string, string> = {
+  const queries: Record<string, string | ((i: number) => string)> = {
     exact_name: `/ChannelFinder/resources/channels?~name=${encodeURIComponent(recName(421, 537))}`,
     prefix_100: `/ChannelFinder/resources/channels?~name=${encodeURIComponent('SR0421:C3:*')}`,
+    prefix_100_uncached: (i: number) => `/ChannelFinder/resources/channels?~name=${
+      encodeURIComponent(`SR${pad((i * 7919) % IOCS, 4)}:C${Math.floor(i / IOCS) % 10}:*`)}`,
     property_1000: '/ChannelFinder/resources/channels?iocName=IOC0421',
   };
   const trivial = await load(port, '/ChannelFinder');
-  console.log(`trivial GET /ChannelFinder: ${trivial.rps} req/s, p50 ${trivial.p50_ms} ms`);
+  const cpuNote = (f: Figures): string => `CPU per request: server ${f.server_cpu_us} µs, load generator ${f.client_cpu_us} µs`;
+  console.log(`trivial GET /ChannelFinder: ${trivial.rps} req/s, p50 ${trivial.p50_ms} ms; ${cpuNote(trivial)}`);
   const results: Record<string, Omit<Figures, 'bytes'>> = {};
   for (const [name, path] of Object.entries(queries)) {
     const f = await load(port, path);
-    console.log(`${name}: ${f.results} channels (${f.bytes} bytes) per answer; p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms, ${f.rps} req/s`);
-    results[name] = { p50_ms: f.p50_ms, p99_ms: f.p99_ms, rps: f.rps, results: f.results };
+    console.log(`${name}: ${f.results} channels (${f.bytes} bytes) per answer; p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms, ${f.rps} req/s; ${cpuNote(f)}`);
+    const { bytes: _, ...figures } = f;
+    results[name] = figures;
   }
   const rssAfter = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   console.log(`RSS after load ${rssAfter.toFixed(0)} MiB`);
   console.log(JSON.stringify({ bench: 'query', channels, cold_start_s: Number(coldS.toFixed(2)), rss_mib: Math.round(rssMiB),
-    rss_after_load_mib: Math.round(rssAfter), load_s: Number(loadS.toFixed(1)), queries: results, trivial_rps: trivial.rps }));
+    rss_after_load_mib: Math.round(rssAfter), load_s: Number(loadS.toFixed(1)), queries: results, trivial_rps: trivial.rps,
+    trivial_cpu_us: { server: trivial.server_cpu_us, client: trivial.client_cpu_us } }));
 } finally {
   if (server !== null && server.exitCode === null) {
     server.kill('SIGTERM');
     await new Promise((r) => server?.once('exit', r));
   }
   client.close();
-  await cluster.stop();
+  await cluster?.stop();
 }

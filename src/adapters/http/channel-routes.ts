@@ -1,14 +1,16 @@
 /**
  * `GET /ChannelFinder/resources/channels…` and `/resources/scroll…`: the channel queries of ChannelFinder, answered
- * from the in-memory directory. Every success is 200 (Phoebus treats anything else as an error).
+ * from the in-memory directory. Every success is 200 (Phoebus treats anything else as an error). Successes are sent
+ * as the JSON bytes the directory writes (fastify passes a Buffer through); errors use the route serializer.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { PvsError } from '../../core/errors.js';
 import { parseChannelQuery, type QueryLimits, type QueryParams } from '../../core/query/parse-query.js';
 import { cfChannelListSchema } from './cf-schemas.js';
 import { cfSerializer } from './cf-serialize.js';
 import type { DirectoryReader } from './directory-reader.js';
+import { BufferPool } from './buffer-pool.js';
 
 const QueryShape = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
 const NameParams = z.object({ name: z.string() });
@@ -21,6 +23,18 @@ const scrollSchema = {
   required: ['id', 'channels'],
 } as const;
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+// Send JSON bytes as they are (fastify passes a Buffer through untouched).
+function sendJson(reply: FastifyReply, json: Uint8Array): FastifyReply {
+  return reply.header('content-type', JSON_TYPE).send(Buffer.from(json.buffer, json.byteOffset, json.byteLength));
+}
+
+// `head` + page + `tail`, for the shapes that wrap the channel list in an object.
+function wrap(head: string, page: Uint8Array, tail: string): Uint8Array {
+  return Buffer.concat([Buffer.from(head), page, Buffer.from(tail)]);
+}
+
 /** Parse the query string of a request into a channel query (400 PVS_QUERY on bad paging parameters). */
 export function queryOf(raw: unknown, limits: QueryLimits): ReturnType<typeof parseChannelQuery> {
   const shape = QueryShape.safeParse(raw ?? {});
@@ -31,11 +45,17 @@ export function queryOf(raw: unknown, limits: QueryLimits): ReturnType<typeof pa
 /** Register the channel and scroll routes. */
 export function registerChannelRoutes(app: FastifyInstance, directory: DirectoryReader, limits: QueryLimits): void {
   const base = '/ChannelFinder/resources';
+  const pool = new BufferPool();
 
   app.get(`${base}/channels`, {
     schema: { response: { 200: cfChannelListSchema, ...errors } }, serializerCompiler: cfSerializer('channels'),
   },
-    (request) => directory.search(queryOf(request.query, limits)).channels);
+    (request, reply) => {
+      let buf: Buffer | null = null;
+      const page = directory.searchJson(queryOf(request.query, limits), false, (n) => (buf = pool.take(n)));
+      if (buf !== null) pool.giveAfter(reply.raw, buf);
+      return sendJson(reply, page.json);
+    });
 
   app.get(`${base}/channels/count`, { schema: { response: { 200: { type: 'integer' }, ...errors } } },
     (request) => directory.count(queryOf(request.query, limits)));
@@ -49,31 +69,31 @@ export function registerChannelRoutes(app: FastifyInstance, directory: Directory
         ...errors,
       },
     },
-  }, (request) => {
+  }, (request, reply) => {
     // Unlike upstream (page length unless ~track_total_hits), count is always the true number of matches.
-    const r = directory.search(queryOf(request.query, limits), true);
-    return { channels: r.channels, count: r.total ?? r.channels.length };
+    const r = directory.searchJson(queryOf(request.query, limits), true);
+    return sendJson(reply, wrap('{"channels":', r.json, `,"count":${r.total ?? r.length}}`));
   });
 
   app.get(`${base}/channels/:name`, {
     schema: { response: { 200: { $ref: 'cfChannel#' }, ...errors } }, serializerCompiler: cfSerializer('channel'),
   },
-    (request) => {
+    (request, reply) => {
       const { name } = NameParams.parse(request.params);
-      const ch = directory.get(name);
-      if (ch === undefined) throw new PvsError('PVS_NOT_FOUND', `channel ${JSON.stringify(name)} does not exist`);
-      return ch;
+      const json = directory.getJson(name);
+      if (json === undefined) throw new PvsError('PVS_NOT_FOUND', `channel ${JSON.stringify(name)} does not exist`);
+      return sendJson(reply, json);
     });
 
   // Scroll: `id` is the last name of the page, null once a page comes back empty.
-  const scroll = (query: unknown, after: string | null): { id: string | null; channels: unknown[] } => {
+  const scroll = (query: unknown, after: string | null): Uint8Array => {
     const q = queryOf(query, limits);
-    const r = directory.search(after === null ? q : { ...q, searchAfter: after });
-    return { id: r.channels.at(-1)?.name ?? null, channels: r.channels };
+    const r = directory.searchJson(after === null ? q : { ...q, searchAfter: after });
+    return wrap(`{"id":${r.lastName === null ? 'null' : JSON.stringify(r.lastName)},"channels":`, r.json, '}');
   };
   const scrollOpts = { schema: { response: { 200: scrollSchema, ...errors } }, serializerCompiler: cfSerializer('scroll') };
   app.get(`${base}/scroll`, scrollOpts,
-    (request) => scroll(request.query, null));
+    (request, reply) => sendJson(reply, scroll(request.query, null)));
   app.get(`${base}/scroll/:id`, scrollOpts,
-    (request) => scroll(request.query, IdParams.parse(request.params).id));
+    (request, reply) => sendJson(reply, scroll(request.query, IdParams.parse(request.params).id)));
 }

@@ -16,6 +16,8 @@ export class DefinitionSet {
   private readonly users = new Map<string, Set<ChannelSlot>>();
   /** Bumped whenever a name is defined or undefined (caches of derived lists compare it). */
   version = 0;
+  /** Bumped by every put and clear, owner changes included (caches of rendered channels compare it). */
+  stamp = 0;
 
   /** Set (entry) or remove (null) the definition `name`. */
   put(name: string, entry: DefEntry | null): void {
@@ -23,6 +25,7 @@ export class DefinitionSet {
     if (entry === null) this.defs.delete(name);
     else this.defs.set(name, entry);
     if (had !== (entry !== null)) this.version++;
+    this.stamp++;
   }
 
   /** Record that `slot` uses `name` (link) or no longer does (unlink). */
@@ -53,6 +56,7 @@ export class DefinitionSet {
     this.defs.clear();
     this.users.clear();
     this.version++;
+    this.stamp++;
   }
 }
 

@@ -3,7 +3,7 @@
  * per record name and alias by the recceiver conventions (docs/api.md). `apply` costs O(names touched); queries
  * walk a sorted name index and build JSON only for the page returned.
  */
-import type { CfChannel, Definition, IocInfo, StoredChannel, StoredRecord } from '../model.js';
+import type { CfChannel, Definition, StoredChannel, StoredRecord } from '../model.js';
 import type { ChannelQuery } from '../query/channel-query.js';
 import type { Glob } from '../query/glob.js';
 import type { DirectoryEvent } from './events.js';
@@ -15,6 +15,8 @@ import { ApiNode, ChannelSlot, IocNode, RecordNode } from './nodes.js';
 import { propertyCatalogue, userProperty, type PropertySource } from './properties.js';
 import { SortedIndex, type Range } from './sorted-index.js';
 import { toCfChannel, type RenderContext } from './to-cf.js';
+import { ChannelJsonWriter } from './channel-json.js';
+import { FragmentCache, type ByteRef } from './fragment-cache.js';
 
 /** Configuration of a directory. */
 export interface DirectoryOptions {
@@ -27,6 +29,11 @@ export interface DirectoryOptions {
    * null after a snapshot (the first apply, or the first after clear()): then anything may have changed.
    */
   readonly onApplied?: (revision: number, changed: readonly string[] | null) => void;
+  /**
+   * Bytes of the ring buffer caching channels' JSON text (default 64 MiB, allocated up front; 0 disables the
+   * cache). Cached text is checked against what it was rendered from on every use, so it is never stale.
+   */
+  readonly jsonCacheBytes?: number;
 }
 
 /** A channel as stored through the API, with the revision that wrote it (the guard of the next write). */
@@ -48,6 +55,18 @@ export interface SearchResult {
   readonly total: number | null;
 }
 
+/** One page of a search as JSON text: an array of ChannelFinder channels, as the HTTP API sends it. */
+export interface JsonPage {
+  /** The JSON array of the page's channels, in name order, as UTF-8 (a fresh array the caller owns). */
+  readonly json: Uint8Array;
+  /** Channels in the page. */
+  readonly length: number;
+  /** Name of the page's last channel, null when the page is empty. */
+  readonly lastName: string | null;
+  /** Every match of the filters, ignoring paging; null unless requested. */
+  readonly total: number | null;
+}
+
 /** A name served by several live IOCs at once. `iocIds` sorted; the channel follows the latest upload. */
 export interface Conflict {
   readonly name: string;
@@ -55,6 +74,8 @@ export interface Conflict {
 }
 
 const EMPTY: readonly string[] = [];
+const UTF8 = new TextEncoder();
+const freshBytes = (n: number): Uint8Array => new Uint8Array(n);
 
 // Below this many candidates a plain scan beats looking through every IOC.
 const SMALL_SCAN = 256;
@@ -80,6 +101,10 @@ export class Directory {
   private snapshotNext = true;
   private readonly onApplied: DirectoryOptions['onApplied'];
   private readonly render: RenderContext;
+  private readonly writer: ChannelJsonWriter;
+  private readonly fragments: FragmentCache;
+  private readonly renderJson = (slot: ChannelSlot): string => this.writer.write(slot);
+  private readonly ref: ByteRef = { src: new Uint8Array(0), start: 0, end: 0 };
 
   constructor(opts: DirectoryOptions = {}) {
     this.owner = opts.owner ?? 'pvsync';
@@ -92,6 +117,8 @@ export class Directory {
       propertyOwner: (n) => this.propDefs.defs.get(n)?.owner ?? (managed.has(n) ? this.owner : undefined),
       tagOwner: (n) => this.tagDefs.defs.get(n)?.owner,
     };
+    this.writer = new ChannelJsonWriter(this.render, () => this.defsStamp());
+    this.fragments = new FragmentCache(opts.jsonCacheBytes ?? 64 * 2 ** 20);
   }
 
   /** The etcd revision of the last applied batch (0 when empty or just cleared). */
@@ -121,7 +148,7 @@ export class Directory {
       switch (ev.kind) {
         case 'iocInfo': {
           const ioc = this.iocFor(ev.iocId);
-          this.setInfo(ioc, ev.value);
+          ioc.setInfo(ev.value);
           touched.add(ioc);
           break;
         }
@@ -187,6 +214,7 @@ export class Directory {
     this.propDefs.clear();
     this.tagDefs.clear();
     this.apiOnly.clear();
+    this.fragments.clear();
     this.rev = 0;
     this.snapshotNext = true;
   }
@@ -205,6 +233,38 @@ export class Directory {
       channels: slots.map((s) => toCfChannel(s, this.render)),
       total: withTotal ? total : null,
     };
+  }
+
+  /**
+   * The JSON text (UTF-8, a fresh array) of channel `name` (case-sensitive), or undefined: the same object `get`
+   * returns, serialized.
+   */
+  getJson(name: string): Uint8Array | undefined {
+    const slot = this.channels.get(name);
+    if (slot === undefined) return undefined;
+    const ref = this.ref;
+    this.fragments.resolve(slot, this.defsStamp(), this.renderJson, ref);
+    return ref.src.slice(ref.start, ref.end - 1); // without the comma
+  }
+
+  /**
+   * One page of the channels matching `q` as JSON text: the same page as `search`, serialized. The bytes are
+   * written into `alloc(n)` (at least n bytes; a fresh array by default) and returned as a view of its first n.
+   */
+  searchJson(q: ChannelQuery, withTotal = false, alloc: (bytes: number) => Uint8Array = freshBytes): JsonPage {
+    const slots: ChannelSlot[] = [];
+    const total = this.scan(q, q.size, withTotal, slots);
+    return {
+      json: this.pageBytes(slots, alloc),
+      length: slots.length,
+      lastName: slots.at(-1)?.name ?? null,
+      total: withTotal ? total : null,
+    };
+  }
+
+  /** Entries, estimated bytes, hits and misses of the cache of channels' JSON text. */
+  jsonCacheStats(): { entries: number; bytes: number; hits: number; misses: number } {
+    return this.fragments.stats();
   }
 
   /** A test of channel names against the filters of `q` as the directory stands now (paging ignored). */
@@ -283,6 +343,55 @@ export class Directory {
     return [...this.tagDefs.usersOf(name)].map((s) => s.name).sort(compareNames);
   }
 
+  // `[c1,c2,…]` from the cached (or freshly rendered) bytes of each channel, which end with a comma: runs of
+  // channels stored one after the other copy as one block, and the last comma becomes the `]`. A page larger than
+  // the ring can push its own first channels out while its last ones are rendered: those are rendered again.
+  private pageBytes(slots: readonly ChannelSlot[], alloc: (bytes: number) => Uint8Array): Uint8Array {
+    const n = slots.length;
+    const defs = this.defsStamp();
+    const ref = this.ref;
+    const srcs = new Array<Uint8Array>(n);
+    const starts = new Array<number>(n);
+    const ends = new Array<number>(n);
+    const ats = new Array<number>(n);
+    let total = n === 0 ? 2 : 1; // `[`, and `]` in place of the last comma
+    for (let i = 0; i < n; i++) {
+      ats[i] = this.fragments.resolve(slots[i] as ChannelSlot, defs, this.renderJson, ref);
+      srcs[i] = ref.src;
+      starts[i] = ref.start;
+      ends[i] = ref.end;
+      total += ref.end - ref.start;
+    }
+    for (let i = 0; i < n; i++) {
+      const at = ats[i] as number;
+      if (at < 0 || this.fragments.isIntact(at)) continue;
+      const bytes = UTF8.encode(`${this.renderJson(slots[i] as ChannelSlot)},`);
+      total += bytes.length - ((ends[i] as number) - (starts[i] as number));
+      srcs[i] = bytes;
+      starts[i] = 0;
+      ends[i] = bytes.length;
+    }
+    const buf = alloc(total);
+    const out = buf.length === total ? buf : buf.subarray(0, total);
+    out[0] = 0x5b; // [
+    let pos = 1;
+    for (let i = 0; i < n;) {
+      const src = srcs[i] as Uint8Array;
+      const start = starts[i] as number;
+      let end = ends[i] as number;
+      for (i++; i < n && srcs[i] === src && starts[i] === end; i++) end = ends[i] as number;
+      out.set(src.subarray(start, end), pos);
+      pos += end - start;
+    }
+    out[total - 1] = 0x5d; // ]
+    return out;
+  }
+
+  // Changes whenever any property or tag definition is written or deleted (both stamps only grow).
+  private defsStamp(): number {
+    return this.propDefs.stamp + this.tagDefs.stamp;
+  }
+
   // The catalogue plus one source per defined property that is not managed; rebuilt when definitions change.
   private sources(): readonly PropertySource[] {
     const version = this.propDefs.version;
@@ -309,6 +418,7 @@ export class Directory {
       if (slot.cands === null) {
         this.channels.delete(name);
         this.index.remove(slot);
+        this.fragments.delete(slot);
         this.apiOnly.delete(slot);
       }
       return;
@@ -441,12 +551,6 @@ export class Directory {
     return ioc;
   }
 
-  private setInfo(ioc: IocNode, info: IocInfo | null): void {
-    ioc.info = info;
-    const ms = info === null ? NaN : Date.parse(info.updatedAt);
-    ioc.updatedMs = Number.isNaN(ms) ? -Infinity : ms;
-  }
-
   private putRecord(ioc: IocNode, name: string, value: StoredRecord | null): void {
     const old = ioc.records.get(name);
     if (value === null) {
@@ -523,6 +627,7 @@ export class Directory {
       }
       this.channels.delete(name);
       this.index.remove(slot);
+      this.fragments.delete(slot);
       return;
     }
     const rest = slot.cands.filter((c) => c !== rec);

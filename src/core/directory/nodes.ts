@@ -4,15 +4,43 @@
  */
 import type { IocInfo } from '../model.js';
 
-/** What is known about one IOC: its info (null until it arrives), whether its alive key exists, its records. */
+/**
+ * What is known about one IOC: its info (null until it arrives), whether its alive key exists, its records.
+ * `stamp` changes with every change of info or liveness (caches of rendered channels compare it).
+ */
 export class IocNode {
-  info: IocInfo | null = null;
+  private infoValue: IocInfo | null = null;
+  private aliveValue = false;
   /** info.updatedAt in ms since the epoch; -Infinity when unknown or unparsable. */
   updatedMs = -Infinity;
-  alive = false;
+  /** Bumped by every setInfo and every write of `alive`. */
+  stamp = 0;
   readonly records = new Map<string, RecordNode>();
 
   constructor(readonly id: string) {}
+
+  /** The IOC's info, or null. */
+  get info(): IocInfo | null {
+    return this.infoValue;
+  }
+
+  /** True while the IOC's alive key exists. */
+  get alive(): boolean {
+    return this.aliveValue;
+  }
+
+  set alive(value: boolean) {
+    this.aliveValue = value;
+    this.stamp++;
+  }
+
+  /** Replace the info (null: deleted) and the upload time derived from it. */
+  setInfo(info: IocInfo | null): void {
+    this.infoValue = info;
+    const ms = info === null ? NaN : Date.parse(info.updatedAt);
+    this.updatedMs = Number.isNaN(ms) ? -Infinity : ms;
+    this.stamp++;
+  }
 }
 
 /** One record of one IOC, reduced to what channels need. `infos` holds whitelisted info tags as [k, v, k, v…]. */

@@ -12,6 +12,8 @@ export interface PropertySource {
   readonly name: string;
   readonly get: (slot: ChannelSlot) => string | undefined;
   readonly ofIoc?: (ioc: IocNode) => string | undefined;
+  /** True when the values are interned strings shared by many channels (worth caching their JSON form). */
+  readonly interned?: boolean;
 }
 
 // A managed property reads the winning record; a channel no IOC serves carries what was written through the API.
@@ -19,8 +21,8 @@ function iocLevel(name: string, ofIoc: (ioc: IocNode) => string | undefined): Pr
   return { name, ofIoc, get: (s) => (s.win === null ? apiValue(s, name) : ofIoc(s.win.ioc)) };
 }
 
-function ofRecord(name: string, get: (s: ChannelSlot & { win: RecordNode }) => string | undefined): PropertySource {
-  return { name, get: (s) => (s.win === null ? apiValue(s, name) : get(s as ChannelSlot & { win: RecordNode })) };
+function ofRecord(name: string, get: (s: ChannelSlot & { win: RecordNode }) => string | undefined, interned = false): PropertySource {
+  return { name, interned, get: (s) => (s.win === null ? apiValue(s, name) : get(s as ChannelSlot & { win: RecordNode })) };
 }
 
 function apiValue(s: ChannelSlot, name: string): string | undefined {
@@ -40,10 +42,10 @@ const MANAGED: readonly PropertySource[] = [
   iocLevel('iocName', (i) => v(i.info?.iocName)),
   iocLevel('iocid', (i) => i.id),
   iocLevel('iocIP', (i) => v(i.info?.iocIP)),
-  ofRecord('pvStatus', (s) => (s.win.active ? 'Active' : 'Inactive')),
+  ofRecord('pvStatus', (s) => (s.win.active ? 'Active' : 'Inactive'), true),
   iocLevel('time', (i) => v(i.info?.updatedAt)),
   iocLevel('recceiverID', (i) => v(i.info?.writer)),
-  ofRecord('recordType', (s) => v(s.win.type)),
+  ofRecord('recordType', (s) => v(s.win.type), true),
   ofRecord('recordDesc', (s) => v(s.win.desc)),
   ofRecord('alias', (s) => (s.isAlias ? s.win.name : undefined)),
   iocLevel('caPort', (i) => v(i.info?.env['RSRV_SERVER_PORT'])),
@@ -57,7 +59,7 @@ export const MANAGED_PROPERTY_NAMES: readonly string[] = MANAGED.map((p) => p.na
 export function propertyCatalogue(infoWhitelist: readonly string[]): readonly PropertySource[] {
   const managed = new Set(MANAGED_PROPERTY_NAMES);
   const infos = [...new Set(infoWhitelist)].filter((k) => k !== '' && !managed.has(k));
-  return [...MANAGED, ...infos.map((key) => ofRecord(key, (s) => infoValue(s.win.infos, key)))];
+  return [...MANAGED, ...infos.map((key) => ofRecord(key, (s) => infoValue(s.win.infos, key), true))];
 }
 
 function infoValue(infos: readonly string[], key: string): string | undefined {

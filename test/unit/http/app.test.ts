@@ -197,7 +197,7 @@ describe('HTTP app: internal errors', () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
     const broken = new Directory();
-    broken.search = () => {
+    broken.searchJson = () => {
       throw new Error('secret detail');
     };
     const app = buildApp({ directory: broken, registry: new Registry(), logger,
