@@ -5,20 +5,20 @@
  * memory, and p50/p99/requests-per-second of typical queries next to a trivial route, with a bounded keep-alive
  * load loop on loopback. `prefix_100_uncached` asks a different 100-channel prefix each time, across all 1 000 000
  * channels, so its channels are never in the server's cache of channel JSON: the cost of rendering them afresh.
- * Last line is JSON. BENCH_ENDPOINTS (with BENCH_ROOT) reuses a cluster already loaded by an earlier run's data;
- * BENCH_NODE_ARGS adds node flags to the server (e.g. --cpu-prof).
+ * The load generator runs in a child process of its own (`query.ts measure PORT PID`) that never loads etcd3: with
+ * gRPC's and protobuf's modules in its heap (or the million keys it wrote) every garbage collection of the load
+ * generator costs more, and it alone halved the requests/s of the 100-channel query. Last line is JSON.
+ * BENCH_ENDPOINTS (with BENCH_ROOT) reuses a cluster loaded by an earlier run; BENCH_NODE_ARGS adds node flags to
+ * the server (e.g. --cpu-prof); BENCH_ONLY=name,… runs only those queries (after the trivial route).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createEtcdClient } from '../src/adapters/etcd/client.js';
-import { commitOps, type WriteOp } from '../src/adapters/etcd/kv.js';
-import { Keyspace } from '../src/core/keyspace.js';
-import { batchOps } from '../src/core/upload/plan.js';
-import { freePorts } from '../test/support/free-ports.js';
-import { startTestCluster } from '../test/support/start-cluster.js';
+import type { WriteOp } from '../src/adapters/etcd/kv.js';
+import type { Keyspace } from '../src/core/keyspace.js';
 
 const IOCS = Number(process.env['BENCH_IOCS'] ?? 1000);
 const PER_IOC = 1000;
@@ -28,7 +28,6 @@ const SECONDS_PER_QUERY = Number(process.env['BENCH_SECONDS'] ?? 5);
 const TYPES = ['ai', 'ao', 'bi', 'bo', 'calc', 'longin', 'mbbi', 'stringin'];
 const BIN = fileURLToPath(new URL('../bin/pvsync.js', import.meta.url));
 
-let next = 0;
 const pad = (n: number, w: number): string => String(n).padStart(w, '0');
 const recName = (i: number, j: number): string => `SR${pad(i, 4)}:C${Math.floor(j / 100)}:DEV${pad(j, 3)}:${j % 2 ? 'RB' : 'SP'}`;
 
@@ -49,12 +48,19 @@ function iocOps(keys: Keyspace, i: number): WriteOp[] {
   return ops;
 }
 
-/** Per query: latency, rate, and CPU time per request of the server process and of this load generator. */
+/** Per query: latency, rate, and CPU time per request of the server process and of the load generator. */
 interface Figures {
   p50_ms: number; p99_ms: number; rps: number; bytes: number; results: number; server_cpu_us: number; client_cpu_us: number;
+  /** Resident memory of the server once this query's load is over. */
+  rss_after_mib: number;
 }
 
 let serverPid = 0;
+// Resident memory of the server process in MiB.
+function serverRssMiB(): number {
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${serverPid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+}
+
 // User + system CPU seconds of the server process so far (clock ticks of 1/100 s).
 function serverCpuS(): number {
   const fields = (readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
@@ -105,53 +111,12 @@ async function load(port: number, pathOf: string | ((i: number) => string)): Pro
   lat.sort((a, b) => a - b);
   const q = (p: number): number => Number((lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? 0).toFixed(2));
   return { p50_ms: q(0.5), p99_ms: q(0.99), rps: Math.round(lat.length / seconds), bytes, results,
-    server_cpu_us: Math.round(serverUs), client_cpu_us: Math.round(clientUs) };
+    server_cpu_us: Math.round(serverUs), client_cpu_us: Math.round(clientUs), rss_after_mib: serverRssMiB() };
 }
 
-const reuse = process.env['BENCH_ENDPOINTS'];
-const cluster = reuse === undefined ? await startTestCluster('bench-query') : null;
-const endpoints = cluster?.info.endpoints ?? (reuse ?? '').split(',');
-const client = createEtcdClient(endpoints, { callTimeoutMs: 30_000 });
-const keys = new Keyspace(process.env['BENCH_ROOT'] ?? '/bench-query/v1/');
-let server: ReturnType<typeof spawn> | null = null;
-try {
-  const tl = performance.now();
-  if (cluster === null) next = IOCS; // already loaded
-  let written = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= IOCS) return;
-      for (const batch of batchOps(iocOps(keys, i))) {
-        await commitOps(client, batch, 'bench load');
-        written += batch.length;
-      }
-    }
-  }));
-  const loadS = (performance.now() - tl) / 1000;
-  const channels = IOCS * PER_IOC;
-  console.log(`loaded ${written} keys (${channels} channels) in ${loadS.toFixed(1)} s`);
 
-  const [port] = (await freePorts(1)) as [number];
-  const ts = performance.now();
-  const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  server = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', '--endpoints',
-    endpoints.join(','), '--root', keys.root], { env: { ...process.env, PVSYNC_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] });
-  const healthy = async (): Promise<boolean> => new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => { res.resume(); resolve(res.statusCode === 200); });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-  while (!(await healthy())) {
-    if (server.exitCode !== null) throw new Error(`pvsync serve exited with ${server.exitCode}`);
-    if (performance.now() - ts > 300_000) throw new Error('pvsync serve not healthy within 300 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const coldS = (performance.now() - ts) / 1000;
-  serverPid = server.pid ?? 0;
-  const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  console.log(`cold start ${coldS.toFixed(1)} s, RSS ${rssMiB.toFixed(0)} MiB`);
-
+// The load generator (child process): every query in turn against the server at `port`; one JSON line of figures.
+async function measure(port: number): Promise<void> {
   const queries: Record<string, string | ((i: number) => string)> = {
     exact_name: `/ChannelFinder/resources/channels?~name=${encodeURIComponent(recName(421, 537))}`,
     prefix_100: `/ChannelFinder/resources/channels?~name=${encodeURIComponent('SR0421:C3:*')}`,
@@ -161,24 +126,100 @@ try {
   };
   const trivial = await load(port, '/ChannelFinder');
   const cpuNote = (f: Figures): string => `CPU per request: server ${f.server_cpu_us} µs, load generator ${f.client_cpu_us} µs`;
-  console.log(`trivial GET /ChannelFinder: ${trivial.rps} req/s, p50 ${trivial.p50_ms} ms; ${cpuNote(trivial)}`);
+  console.error(`trivial GET /ChannelFinder: ${trivial.rps} req/s, p50 ${trivial.p50_ms} ms; ${cpuNote(trivial)}`);
   const results: Record<string, Omit<Figures, 'bytes'>> = {};
+  const only = process.env['BENCH_ONLY']?.split(',');
   for (const [name, path] of Object.entries(queries)) {
+    if (only !== undefined && !only.includes(name)) continue;
     const f = await load(port, path);
-    console.log(`${name}: ${f.results} channels (${f.bytes} bytes) per answer; p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms, ${f.rps} req/s; ${cpuNote(f)}`);
+    console.error(`${name}: ${f.results} channels (${f.bytes} bytes) per answer; p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms, ${f.rps} req/s; ${cpuNote(f)}; RSS ${f.rss_after_mib} MiB`);
     const { bytes: _, ...figures } = f;
     results[name] = figures;
   }
-  const rssAfter = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  console.log(`RSS after load ${rssAfter.toFixed(0)} MiB`);
-  console.log(JSON.stringify({ bench: 'query', channels, cold_start_s: Number(coldS.toFixed(2)), rss_mib: Math.round(rssMiB),
-    rss_after_load_mib: Math.round(rssAfter), load_s: Number(loadS.toFixed(1)), queries: results, trivial_rps: trivial.rps,
-    trivial_cpu_us: { server: trivial.server_cpu_us, client: trivial.client_cpu_us } }));
-} finally {
-  if (server !== null && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server?.once('exit', r));
+  console.log(JSON.stringify({ queries: results, trivial }));
+}
+
+// The orchestrator: cluster, data, server, then the load generator as a child process.
+async function main(): Promise<void> {
+  const { createEtcdClient } = await import('../src/adapters/etcd/client.js');
+  const { commitOps } = await import('../src/adapters/etcd/kv.js');
+  const { Keyspace } = await import('../src/core/keyspace.js');
+  const { batchOps } = await import('../src/core/upload/plan.js');
+  const { freePorts } = await import('../test/support/free-ports.js');
+  const { startTestCluster } = await import('../test/support/start-cluster.js');
+  const reuse = process.env['BENCH_ENDPOINTS'];
+  const cluster = reuse === undefined ? await startTestCluster('bench-query') : null;
+  const endpoints = cluster?.info.endpoints ?? (reuse ?? '').split(',');
+  const keys = new Keyspace(process.env['BENCH_ROOT'] ?? '/bench-query/v1/');
+  let server: ReturnType<typeof spawn> | null = null;
+  try {
+    const tl = performance.now();
+    let written = 0;
+    if (cluster !== null) {
+      const client = createEtcdClient(endpoints, { callTimeoutMs: 30_000 });
+      let next = 0;
+      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= IOCS) return;
+          for (const batch of batchOps(iocOps(keys, i))) {
+            await commitOps(client, batch, 'bench load');
+            written += batch.length;
+          }
+        }
+      }));
+      client.close();
+    }
+    const loadS = (performance.now() - tl) / 1000;
+    const channels = IOCS * PER_IOC;
+    console.log(`loaded ${written} keys (${channels} channels) in ${loadS.toFixed(1)} s`);
+
+    const [port] = (await freePorts(1)) as [number];
+    const ts = performance.now();
+    const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+    server = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', String(port), '--host', '127.0.0.1',
+      '--endpoints', endpoints.join(','), '--root', keys.root],
+    { env: { ...process.env, PVSYNC_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] });
+    const healthy = async (): Promise<boolean> => new Promise((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+      req.on('error', () => resolve(false));
+      req.end();
+    });
+    while (!(await healthy())) {
+      if (server.exitCode !== null) throw new Error(`pvsync serve exited with ${server.exitCode}`);
+      if (performance.now() - ts > 300_000) throw new Error('pvsync serve not healthy within 300 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const coldS = (performance.now() - ts) / 1000;
+    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server?.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    const rssMiB = rss();
+    console.log(`cold start ${coldS.toFixed(1)} s, RSS ${rssMiB.toFixed(0)} MiB`);
+
+    const gen = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'measure', String(port),
+      String(server.pid)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let last = '';
+    for await (const line of createInterface({ input: gen.stdout })) last = line;
+    const code = await new Promise((r) => (gen.exitCode !== null ? r(gen.exitCode) : gen.once('exit', r)));
+    if (code !== 0) throw new Error(`load generator exited with ${String(code)}`);
+    const figures = JSON.parse(last) as { queries: Record<string, Omit<Figures, 'bytes'>>; trivial: Figures };
+    const rssAfter = rss();
+    console.log(`RSS after load ${rssAfter.toFixed(0)} MiB`);
+    const t = figures.trivial;
+    console.log(JSON.stringify({ bench: 'query', channels, cold_start_s: Number(coldS.toFixed(2)), rss_mib: Math.round(rssMiB),
+      rss_after_load_mib: Math.round(rssAfter), load_s: Number(loadS.toFixed(1)), queries: figures.queries, trivial_rps: t.rps,
+      trivial: { p50_ms: t.p50_ms, p99_ms: t.p99_ms, server_cpu_us: t.server_cpu_us, client_cpu_us: t.client_cpu_us } }));
+  } finally {
+    if (server !== null && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((r) => server?.once('exit', r));
+    }
+    await cluster?.stop();
   }
-  client.close();
-  await cluster?.stop();
+}
+
+if (process.argv[2] === 'measure') {
+  serverPid = Number(process.argv[4]);
+  await measure(Number(process.argv[3]));
+} else {
+  await main();
 }

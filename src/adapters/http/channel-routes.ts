@@ -11,6 +11,7 @@ import { cfChannelListSchema } from './cf-schemas.js';
 import { cfSerializer } from './cf-serialize.js';
 import type { DirectoryReader } from './directory-reader.js';
 import { BufferPool } from './buffer-pool.js';
+import { QueryCache } from './query-cache.js';
 
 const QueryShape = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
 const NameParams = z.object({ name: z.string() });
@@ -46,13 +47,15 @@ export function queryOf(raw: unknown, limits: QueryLimits): ReturnType<typeof pa
 export function registerChannelRoutes(app: FastifyInstance, directory: DirectoryReader, limits: QueryLimits): void {
   const base = '/ChannelFinder/resources';
   const pool = new BufferPool();
+  const parsed = new QueryCache();
 
   app.get(`${base}/channels`, {
     schema: { response: { 200: cfChannelListSchema, ...errors } }, serializerCompiler: cfSerializer('channels'),
   },
     (request, reply) => {
       let buf: Buffer | null = null;
-      const page = directory.searchJson(queryOf(request.query, limits), false, (n) => (buf = pool.take(n)));
+      const q = parsed.get(request.url, () => queryOf(request.query, limits));
+      const page = directory.searchJson(q, false, (n) => (buf = pool.take(n)));
       if (buf !== null) pool.giveAfter(reply.raw, buf);
       return sendJson(reply, page.json);
     });

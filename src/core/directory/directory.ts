@@ -74,8 +74,19 @@ export interface Conflict {
 }
 
 const EMPTY: readonly string[] = [];
+
+interface ScanPlan {
+  readonly indexVersion: number;
+  readonly defsVersion: number;
+  readonly pred: ReturnType<typeof compileMatcher>;
+  readonly ranges: readonly Range[];
+  readonly rangeSize: number;
+}
 const UTF8 = new TextEncoder();
 const freshBytes = (n: number): Uint8Array => new Uint8Array(n);
+
+// Pages longer than this do not keep their scratch arrays.
+const SCRATCH_KEEP = 65_536;
 
 // Below this many candidates a plain scan beats looking through every IOC.
 const SMALL_SCAN = 256;
@@ -104,7 +115,15 @@ export class Directory {
   private readonly writer: ChannelJsonWriter;
   private readonly fragments: FragmentCache;
   private readonly renderJson = (slot: ChannelSlot): string => this.writer.write(slot);
+  // Per parsed query (the HTTP layer reuses the object of a repeated query string): its compiled predicate and
+  // name ranges, valid while the sorted index and the property definitions are unchanged.
+  private readonly plans = new WeakMap<ChannelQuery, ScanPlan>();
   private readonly ref: ByteRef = { src: new Uint8Array(0), start: 0, end: 0 };
+  // Scratch of pageBytes, grown as needed (every method is synchronous): where each channel's bytes are.
+  private pageSrcs: Uint8Array[] = [];
+  private pageStarts = new Int32Array(0);
+  private pageEnds = new Int32Array(0);
+  private pageAts = new Float64Array(0);
 
   constructor(opts: DirectoryOptions = {}) {
     this.owner = opts.owner ?? 'pvsync';
@@ -350,10 +369,16 @@ export class Directory {
     const n = slots.length;
     const defs = this.defsStamp();
     const ref = this.ref;
-    const srcs = new Array<Uint8Array>(n);
-    const starts = new Array<number>(n);
-    const ends = new Array<number>(n);
-    const ats = new Array<number>(n);
+    if (this.pageStarts.length < n) {
+      const cap = Math.max(n, this.pageStarts.length * 2);
+      this.pageStarts = new Int32Array(cap);
+      this.pageEnds = new Int32Array(cap);
+      this.pageAts = new Float64Array(cap);
+    }
+    const srcs = this.pageSrcs;
+    const starts = this.pageStarts;
+    const ends = this.pageEnds;
+    const ats = this.pageAts;
     let total = n === 0 ? 2 : 1; // `[`, and `]` in place of the last comma
     for (let i = 0; i < n; i++) {
       ats[i] = this.fragments.resolve(slots[i] as ChannelSlot, defs, this.renderJson, ref);
@@ -384,6 +409,12 @@ export class Directory {
       pos += end - start;
     }
     out[total - 1] = 0x5d; // ]
+    srcs.length = 0; // hold no page's arrays
+    if (n > SCRATCH_KEEP) {
+      this.pageStarts = new Int32Array(0);
+      this.pageEnds = new Int32Array(0);
+      this.pageAts = new Float64Array(0);
+    }
     return out;
   }
 
@@ -440,9 +471,9 @@ export class Directory {
   // Walk the candidates of `q` in name order; fill `page` and return how many matched (stops early when possible).
   // The total ignores paging (as upstream's total hits); the page starts after `searchAfter`, then skips `from`.
   private scan(q: ChannelQuery, size: number, wantTotal: boolean, page: ChannelSlot[]): number {
-    const pred = compileMatcher(q, this.sources(), (s) => this.visibleTags(s));
-    if (pred === null) return 0;
     const arr = this.index.view();
+    const { pred, ranges, rangeSize } = this.planFor(q, arr.length);
+    if (pred === null) return 0;
     let matched = 0;
     let eligible = 0;
     // Returns false once the page is full and no total is wanted.
@@ -455,7 +486,6 @@ export class Directory {
       else if (!wantTotal && page.length >= size) return false;
       return true;
     };
-    const { ranges, rangeSize } = this.candidateRanges(q, arr.length);
     const byIoc = this.iocCandidates(q, rangeSize);
     if (byIoc !== null) {
       const after = q.searchAfter;
@@ -471,6 +501,23 @@ export class Directory {
       }
     }
     return matched;
+  }
+
+  // Property predicates memoize value tests (up to thousands of values): those are compiled afresh per scan
+  // rather than kept alive with the query.
+  private planFor(q: ChannelQuery, n: number): ScanPlan {
+    const indexVersion = this.index.version;
+    const defsVersion = this.propDefs.version;
+    let plan = this.plans.get(q);
+    if (plan === undefined || plan.indexVersion !== indexVersion || plan.defsVersion !== defsVersion) {
+      plan = {
+        indexVersion, defsVersion,
+        pred: compileMatcher(q, this.sources(), (s) => this.visibleTags(s)),
+        ...this.candidateRanges(q, n),
+      };
+      if (q.properties.length === 0) this.plans.set(q, plan);
+    }
+    return plan;
   }
 
   // The smallest set of ranges given by the literal prefixes of one ~name term (the whole index without one).

@@ -18,6 +18,7 @@ export class SortedIndex {
   private adds: ChannelSlot[] = [];
   private removes: ChannelSlot[] = [];
   private cmp: (a: string, b: string) => number = compareNamesFast;
+  private changes = 0;
 
   /** Queue a new slot. */
   add(slot: ChannelSlot): void {
@@ -34,6 +35,7 @@ export class SortedIndex {
 
   /** Forget everything. */
   clear(): void {
+    this.changes++;
     this.arr = [];
     this.adds = [];
     this.removes = [];
@@ -45,6 +47,12 @@ export class SortedIndex {
     if (this.removes.length > 0) this.flushRemoves();
     if (this.adds.length > 0) this.flushAdds();
     return this.arr;
+  }
+
+  /** Changes whenever positions in the sorted array may have changed (caches of ranges compare it). */
+  get version(): number {
+    this.view();
+    return this.changes;
   }
 
   /** The name comparator in use (exact for every name held). */
@@ -110,6 +118,7 @@ export class SortedIndex {
   }
 
   private flushRemoves(): void {
+    this.changes++;
     const removes = this.removes;
     this.removes = [];
     if (removes.length <= SPLICE_MAX) {
@@ -132,6 +141,7 @@ export class SortedIndex {
   }
 
   private flushAdds(): void {
+    this.changes++;
     const adds = this.adds.filter((s) => s.state === SLOT_PENDING);
     this.adds = [];
     for (const s of adds) s.state = SLOT_INDEXED;

@@ -130,10 +130,17 @@ describe('Directory JSON text', () => {
       }
     };
     d.apply(iocs.flatMap((i) => [info(i), alive(i)]), 1);
+    // The same query objects on every round (as the HTTP layer reuses a repeated query string's parse).
+    const reused: QueryParams[] = [{ '~name': 'ch:1*' }, { '~tag': 't' }, { '~name': '*:2*', 'p': '*' }, {}];
+    const shared = reused.map((params) => q(params));
     let evicted = false;
     for (let r = 2; r < 600; r++) {
       d.apply(events(), r);
       expectFresh(d);
+      reused.forEach((params, i) => {
+        const fresh = d.search(q(params)).channels.map(cleanChannel);
+        expect(text(d.searchJson(shared[i] as ReturnType<typeof q>).json)).toBe(JSON.stringify(fresh));
+      });
       evicted ||= d.jsonCacheStats().entries < d.size;
     }
     expect(evicted).toBe(true);
