@@ -30,7 +30,7 @@ export interface DirectoryOptions {
    */
   readonly onApplied?: (revision: number, changed: readonly string[] | null) => void;
   /**
-   * Bytes of the ring buffer caching channels' JSON text (default 64 MiB, allocated up front; 0 disables the
+   * Bytes of the ring buffer caching channels' JSON text (default 32 MiB, allocated up front; 0 disables the
    * cache). Cached text is checked against what it was rendered from on every use, so it is never stale.
    */
   readonly jsonCacheBytes?: number;
@@ -137,7 +137,7 @@ export class Directory {
       tagOwner: (n) => this.tagDefs.defs.get(n)?.owner,
     };
     this.writer = new ChannelJsonWriter(this.render, () => this.defsStamp());
-    this.fragments = new FragmentCache(opts.jsonCacheBytes ?? 64 * 2 ** 20);
+    this.fragments = new FragmentCache(opts.jsonCacheBytes ?? 32 * 2 ** 20);
   }
 
   /** The etcd revision of the last applied batch (0 when empty or just cleared). */

@@ -1,26 +1,16 @@
 /**
- * A bounded cache of each channel's JSON text as UTF-8 bytes, kept in one fixed ring buffer (no garbage collector
- * churn, memory fixed up front). An entry is served only while everything its text was rendered from is unchanged —
- * the winning record node, the IOC's stamp, the API node and the definitions' stamp — so it can never be stale;
- * there is no invalidation to forget. New text overwrites the oldest. Each channel's bytes end with a comma, so that
+ * A bounded cache of each channel's JSON text as UTF-8 bytes, kept in one fixed ring buffer, with its bookkeeping
+ * in fixed tables and a row number on each slot (no per-entry objects or map: nothing for the garbage collector to
+ * promote and collect). An entry is served only while everything its text was rendered from is unchanged — the
+ * winning record node, the IOC's stamp, the API node and the definitions' stamp — so it can never be stale; there
+ * is no invalidation to forget. New text overwrites the oldest. Each channel's bytes end with a comma, so that
  * channels stored one after the other (as a page renders them) copy out as one block.
  */
 import type { ApiNode, ChannelSlot, RecordNode } from './nodes.js';
 
 const encoder = new TextEncoder();
-
-class Entry {
-  constructor(
-    readonly slot: ChannelSlot,
-    /** Logical position of the text in the ring (ever-growing; physical = at % size). */
-    readonly at: number,
-    readonly len: number,
-    readonly win: RecordNode | null,
-    readonly iocStamp: number,
-    readonly api: ApiNode | null,
-    readonly defs: number,
-  ) {}
-}
+// One entry per this many bytes of ring (channels' JSON is rarely shorter); past that, the oldest entry goes.
+const BYTES_PER_ENTRY = 256;
 
 /** Where one channel's bytes (its JSON text and a comma) are: in `src` from `start` to `end`. Reused between calls. */
 export interface ByteRef {
@@ -32,10 +22,17 @@ export interface ByteRef {
 /** Cache of rendered channels keyed by slot, holding at most `ringBytes` of text (0 disables it). */
 export class FragmentCache {
   private readonly ring: Uint8Array;
-  private readonly entries = new Map<ChannelSlot, Entry>();
-  /** Entries in ring order, oldest first from `headIndex`. */
-  private order: Entry[] = [];
-  private headIndex = 0;
+  // The entry table, a ring of `cap` rows in insertion order: row `next % cap` is the next one written.
+  private readonly cap: number;
+  private readonly slots: (ChannelSlot | null)[];
+  private readonly wins: (RecordNode | null)[];
+  private readonly apis: (ApiNode | null)[];
+  /** Logical position of the row's bytes in the ring (ever-growing; physical = at % ring size). */
+  private readonly ats: Float64Array;
+  private readonly lens: Int32Array;
+  private readonly iocStamps: Float64Array;
+  private readonly defStamps: Float64Array;
+  private next = 0;
   /** Logical end of the written bytes. */
   private written = 0;
   private hitCount = 0;
@@ -43,6 +40,14 @@ export class FragmentCache {
 
   constructor(ringBytes: number) {
     this.ring = new Uint8Array(ringBytes);
+    this.cap = Math.ceil(ringBytes / BYTES_PER_ENTRY);
+    this.slots = new Array<ChannelSlot | null>(this.cap).fill(null);
+    this.wins = new Array<RecordNode | null>(this.cap).fill(null);
+    this.apis = new Array<ApiNode | null>(this.cap).fill(null);
+    this.ats = new Float64Array(this.cap);
+    this.lens = new Int32Array(this.cap);
+    this.iocStamps = new Float64Array(this.cap);
+    this.defStamps = new Float64Array(this.cap);
   }
 
   /**
@@ -52,13 +57,15 @@ export class FragmentCache {
   resolve(slot: ChannelSlot, defs: number, render: (slot: ChannelSlot) => string, ref: ByteRef): number {
     const win = slot.win;
     const iocStamp = win === null ? 0 : win.ioc.stamp;
-    const e = this.entries.get(slot);
-    if (e !== undefined) {
-      if (e.win === win && e.iocStamp === iocStamp && e.api === slot.api && e.defs === defs && this.isIntact(e.at)) {
+    const row = slot.jsonRow;
+    if (row >= 0 && this.slots[row] === slot) {
+      const at = this.ats[row] as number;
+      if (this.wins[row] === win && this.iocStamps[row] === iocStamp && this.apis[row] === slot.api
+        && this.defStamps[row] === defs && this.isIntact(at)) {
         this.hitCount++;
-        return this.refTo(e.at, e.len, ref);
+        return this.refTo(at, this.lens[row] as number, ref);
       }
-      this.entries.delete(slot);
+      this.forget(row);
     }
     this.missCount++;
     const text = `${render(slot)},`;
@@ -69,11 +76,17 @@ export class FragmentCache {
       ref.end = ref.src.length;
       return -1;
     }
-    const len = this.written - at;
-    const entry = new Entry(slot, at, len, win, iocStamp, slot.api, defs);
-    this.entries.set(slot, entry);
-    this.order.push(entry);
-    return this.refTo(at, len, ref);
+    const fresh = this.next++ % this.cap;
+    this.forget(fresh);
+    slot.jsonRow = fresh;
+    this.slots[fresh] = slot;
+    this.wins[fresh] = win;
+    this.apis[fresh] = slot.api;
+    this.ats[fresh] = at;
+    this.lens[fresh] = this.written - at;
+    this.iocStamps[fresh] = iocStamp;
+    this.defStamps[fresh] = defs;
+    return this.refTo(at, this.written - at, ref);
   }
 
   /** True while the bytes stored at logical position `at` have not been overwritten. */
@@ -83,19 +96,33 @@ export class FragmentCache {
 
   /** Forget `slot` (it left the directory). */
   delete(slot: ChannelSlot): void {
-    this.entries.delete(slot);
+    const row = slot.jsonRow;
+    if (row >= 0 && this.slots[row] === slot) this.forget(row);
   }
 
   /** Forget everything. */
   clear(): void {
-    this.entries.clear();
-    this.order = [];
-    this.headIndex = 0;
+    for (let row = 0; row < this.cap; row++) this.forget(row);
+    this.slots.fill(null);
+    this.wins.fill(null);
+    this.apis.fill(null);
   }
 
   /** Entries held, bytes of the ring, and hits and misses since start. */
   stats(): { entries: number; bytes: number; hits: number; misses: number } {
-    return { entries: this.entries.size, bytes: this.ring.length, hits: this.hitCount, misses: this.missCount };
+    let entries = 0;
+    for (const slot of this.slots) if (slot !== null) entries++;
+    return { entries, bytes: this.ring.length, hits: this.hitCount, misses: this.missCount };
+  }
+
+  // Empty row `row` (and unlink its slot).
+  private forget(row: number): void {
+    const slot = this.slots[row];
+    if (slot === null || slot === undefined) return;
+    if (slot.jsonRow === row) slot.jsonRow = -1;
+    this.slots[row] = null;
+    this.wins[row] = null;
+    this.apis[row] = null;
   }
 
   private refTo(at: number, len: number, ref: ByteRef): number {
@@ -111,7 +138,7 @@ export class FragmentCache {
   private store(text: string): number {
     const size = this.ring.length;
     // A UTF-16 code unit never takes more than 3 bytes of UTF-8.
-    if (text.length * 3 > size || text.length === 0) return -1;
+    if (text.length * 3 > size || this.cap === 0) return -1;
     let at = this.written;
     const p = at % size;
     let r = encoder.encodeInto(text, this.ring.subarray(p));
@@ -120,22 +147,6 @@ export class FragmentCache {
       r = encoder.encodeInto(text, this.ring);
     }
     this.written = at + r.written;
-    this.evictOverwritten();
     return at;
-  }
-
-  private evictOverwritten(): void {
-    const order = this.order;
-    let i = this.headIndex;
-    while (i < order.length && !this.isIntact((order[i] as Entry).at)) {
-      const old = order[i] as Entry;
-      if (this.entries.get(old.slot) === old) this.entries.delete(old.slot);
-      i++;
-    }
-    this.headIndex = i;
-    if (i > 1024 && i * 2 > order.length) {
-      this.order = order.slice(i);
-      this.headIndex = 0;
-    }
   }
 }

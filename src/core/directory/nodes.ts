@@ -104,6 +104,8 @@ export class ChannelSlot {
   api: ApiNode | null = null;
   /** SLOT_PENDING, SLOT_INDEXED or SLOT_DEAD: maintained by the sorted index. */
   state: number = SLOT_PENDING;
+  /** Row of this channel in the JSON fragment cache, or -1: maintained by the cache (a map would churn). */
+  jsonRow = -1;
 
   constructor(readonly name: string, first: RecordNode | null) {
     this.cands = first;
