@@ -31,8 +31,8 @@ export class ChannelJsonWriter {
     this.ownerJson = JSON.stringify(ctx.owner);
   }
 
-  /** The JSON object of one channel, as one flat string. */
-  write(slot: ChannelSlot): string {
+  /** The JSON object of one channel followed by `suffix`, as one flat string. */
+  write(slot: ChannelSlot, suffix = ''): string {
     const stamp = this.defsStamp();
     if (stamp !== this.defs) {
       this.defs = stamp;
@@ -58,8 +58,7 @@ export class ChannelJsonWriter {
           const value = p.get(slot);
           if (value === undefined) continue;
           if (n++ > 0) parts.push(',');
-          parts.push(this.head(p.name, ctx.propertyOwner(p.name) ?? ctx.owner),
-            p.interned === true ? this.esc(value) : JSON.stringify(value), PROP_TAIL);
+          parts.push(this.head(p.name), p.interned === true ? this.esc(value) : JSON.stringify(value), PROP_TAIL);
         }
       }
     }
@@ -68,10 +67,10 @@ export class ChannelJsonWriter {
       for (let i = 0; i < api.props.length; i += 2) {
         const name = api.props[i] as string;
         if (win !== null && ctx.managed.has(name)) continue;
-        const owner = ctx.propertyOwner(name);
-        if (owner === undefined) continue;
+        const head = this.head(name);
+        if (head === '') continue; // not defined: hidden
         if (n++ > 0) parts.push(',');
-        parts.push(this.head(name, owner), this.esc(api.props[i + 1] as string), PROP_TAIL);
+        parts.push(head, this.esc(api.props[i + 1] as string), PROP_TAIL);
       }
     }
     parts.push('],"tags":[');
@@ -84,15 +83,17 @@ export class ChannelJsonWriter {
         parts.push(frag);
       }
     }
-    parts.push(']}');
+    parts.push(']}', suffix);
     return parts.join('');
   }
 
-  // `{"name":N,"owner":O,"value":` for a property name and its owner (owners come from definitions).
-  private head(name: string, owner: string): string {
+  // `{"name":N,"owner":O,"value":` for a property name, with the owner of its definition (managed properties are
+  // always defined); '' when the property is not defined (its values are hidden).
+  private head(name: string): string {
     let h = this.heads.get(name);
     if (h === undefined) {
-      h = `{"name":${JSON.stringify(name)},"owner":${JSON.stringify(owner)},"value":`;
+      const owner = this.ctx.propertyOwner(name);
+      h = owner === undefined ? '' : `{"name":${JSON.stringify(name)},"owner":${JSON.stringify(owner)},"value":`;
       this.heads.set(name, h);
     }
     return h;
@@ -115,7 +116,7 @@ export class ChannelJsonWriter {
     const ctx = this.ctx;
     const frags = ctx.catalogue.map((p) => {
       const value = p.ofIoc?.(ioc);
-      return value === undefined ? '' : this.head(p.name, ctx.propertyOwner(p.name) ?? ctx.owner) + JSON.stringify(value) + PROP_TAIL;
+      return value === undefined ? '' : this.head(p.name) + JSON.stringify(value) + PROP_TAIL;
     });
     const parts = { stamp: ioc.stamp, defs: this.defs, frags };
     this.iocs.set(ioc, parts);

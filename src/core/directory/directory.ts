@@ -114,10 +114,15 @@ export class Directory {
   private readonly render: RenderContext;
   private readonly writer: ChannelJsonWriter;
   private readonly fragments: FragmentCache;
-  private readonly renderJson = (slot: ChannelSlot): string => this.writer.write(slot);
+  /** A channel's JSON text and a comma (as the fragment cache stores it). */
+  private readonly renderJson = (slot: ChannelSlot): string => this.writer.write(slot, ',');
   // Per parsed query (the HTTP layer reuses the object of a repeated query string): its compiled predicate and
   // name ranges, valid while the sorted index and the property definitions are unchanged.
   private readonly plans = new WeakMap<ChannelQuery, ScanPlan>();
+  // Per IOC, the channels it serves in name order (IOC-level property filters), and the apply they hold for.
+  private readonly served = new WeakMap<IocNode, { readonly applies: number; readonly slots: readonly ChannelSlot[] }>();
+  /** Counts apply() and clear() calls: anything may have changed in between. */
+  private applies = 0;
   private readonly ref: ByteRef = { src: new Uint8Array(0), start: 0, end: 0 };
   // Scratch of pageBytes, grown as needed (every method is synchronous): where each channel's bytes are.
   private pageSrcs: Uint8Array[] = [];
@@ -152,6 +157,7 @@ export class Directory {
 
   /** Apply every event of one revision (or of a snapshot at that revision), in any key order. */
   apply(events: readonly DirectoryEvent[], revision: number): void {
+    this.applies++;
     const touched = new Set<IocNode>();
     const shrunk = new Set<IocNode>();
     const snapshot = this.snapshotNext;
@@ -224,6 +230,7 @@ export class Directory {
 
   /** Forget everything (the mirror re-lists next). */
   clear(): void {
+    this.applies++;
     this.iocs.clear();
     this.channels.clear();
     this.index.clear();
@@ -390,7 +397,7 @@ export class Directory {
     for (let i = 0; i < n; i++) {
       const at = ats[i] as number;
       if (at < 0 || this.fragments.isIntact(at)) continue;
-      const bytes = UTF8.encode(`${this.renderJson(slots[i] as ChannelSlot)},`);
+      const bytes = UTF8.encode(this.renderJson(slots[i] as ChannelSlot));
       total += bytes.length - ((ends[i] as number) - (starts[i] as number));
       srcs[i] = bytes;
       starts[i] = 0;
@@ -540,7 +547,7 @@ export class Directory {
    * When a property term holds only on IOC-level properties (`iocName=X`, `hostName=h*`), the channels whose
    * winner belongs to a matching IOC, sorted by name; null when that is not smaller than `limit` candidates.
    */
-  private iocCandidates(q: ChannelQuery, limit: number): ChannelSlot[] | null {
+  private iocCandidates(q: ChannelQuery, limit: number): readonly ChannelSlot[] | null {
     if (q.properties.length === 0 || limit < SMALL_SCAN) return null;
     let best: IocNode[] | null = null;
     let bestSources: readonly PropertySource[] = [];
@@ -578,15 +585,26 @@ export class Directory {
         return v !== undefined && bestGlobs.some((g) => g.test(v));
       })) out.push(slot);
     }
-    for (const ioc of best) {
-      for (const rec of ioc.records.values()) {
-        for (const name of rec.channelNames()) {
-          const slot = this.channels.get(name);
-          if (slot !== undefined && slot.win === rec) out.push(slot);
-        }
+    if (out.length === 0 && best.length === 1) return this.servedBy(best[0] as IocNode);
+    for (const ioc of best) for (const slot of this.servedBy(ioc)) out.push(slot);
+    // Sorted runs, one per IOC: the sort merges them.
+    return out.sort((a, b) => this.index.compare(a.name, b.name));
+  }
+
+  // The channels whose winner is a record of `ioc`, sorted by name; kept until the next apply or clear.
+  private servedBy(ioc: IocNode): readonly ChannelSlot[] {
+    const have = this.served.get(ioc);
+    if (have !== undefined && have.applies === this.applies) return have.slots;
+    const slots: ChannelSlot[] = [];
+    for (const rec of ioc.records.values()) {
+      for (const name of rec.channelNames()) {
+        const slot = this.channels.get(name);
+        if (slot !== undefined && slot.win === rec) slots.push(slot);
       }
     }
-    return out.sort((a, b) => this.index.compare(a.name, b.name));
+    slots.sort((a, b) => this.index.compare(a.name, b.name));
+    this.served.set(ioc, { applies: this.applies, slots });
+    return slots;
   }
 
   private iocFor(id: string): IocNode {

@@ -51,7 +51,8 @@ export class FragmentCache {
   }
 
   /**
-   * Resolve `slot` into `ref`: its cached bytes when still valid, else rendered by `render`, stored, and resolved.
+   * Resolve `slot` into `ref`: its cached bytes when still valid, else rendered by `render` (the JSON text and a
+   * comma), stored, and resolved.
    * Returns the logical position of the bytes in the ring (valid while `isIntact(at)`), or -1 for bytes outside.
    */
   resolve(slot: ChannelSlot, defs: number, render: (slot: ChannelSlot) => string, ref: ByteRef): number {
@@ -68,7 +69,7 @@ export class FragmentCache {
       this.forget(row);
     }
     this.missCount++;
-    const text = `${render(slot)},`;
+    const text = render(slot);
     const at = this.store(text);
     if (at < 0) {
       ref.src = encoder.encode(text);

@@ -4,7 +4,7 @@ import type { DirectoryEvent } from '../../../src/core/directory/events.js';
 import { compareNames } from '../../../src/core/directory/name-order.js';
 import { compileGlob } from '../../../src/core/query/glob.js';
 import { parseChannelQuery, type QueryParams } from '../../../src/core/query/parse-query.js';
-import { alive, info, rec } from './build-events.js';
+import { alive, info, noRec, rec } from './build-events.js';
 
 const A = 'IOCA@host-a';
 const B = 'IOCB@host-b';
@@ -173,5 +173,33 @@ describe('Directory search: IOC-level property filters', () => {
     d2.apply([alive('IOC1@host1', false), info('IOC1@host1', { updatedAt: '2025-01-01T00:00:00Z' }), alive('IOC1@host1')], 2);
     expect(names(d2, { iocName: 'IOC3', '~name': 'S*' })).toEqual([]);
     expect(names(d2, { iocName: 'IOC1', '~name': 'S*' })).toEqual(['SHARED:WON']);
+  });
+
+  it('IOC-level filters stay exact when asked again after every kind of change', () => {
+    // Large enough that IOC filters start from the IOC's channels (kept per IOC between applies).
+    const d3 = new Directory();
+    const ids = ['IA@h1', 'IB@h2', 'IC@h1'];
+    const evs: DirectoryEvent[] = ids.flatMap((id) => [info(id), alive(id)]);
+    for (let j = 0; j < 400; j++) ids.forEach((id, k) => evs.push(rec(id, `N:${(j * 7 + k * 13) % 997}:${k}`)));
+    for (let j = 0; j < 20; j++) evs.push(rec('IA@h1', `S:${j}`), rec('IB@h2', `S:${j}`));
+    d3.apply(evs, 1);
+    const byScan = (iocName: string): string[] => d3.search(parseChannelQuery({}, { defaultSize: 100_000, maxSize: 100_000 }))
+      .channels.filter((c) => c.properties.some((p) => p.name === 'iocName' && p.value === iocName)).map((c) => c.name);
+    const check = (): void => {
+      for (const n of ['IA', 'IB', 'IC']) expect(names(d3, { iocName: n, '~size': '100000' })).toEqual(byScan(n));
+      expect(names(d3, { hostName: 'h1', '~size': '100000' })).toEqual([...byScan('IA'), ...byScan('IC')].sort(compareNames));
+    };
+    check();
+    const changes: DirectoryEvent[][] = [
+      [alive('IA@h1', false)], // shared names go to IB
+      [info('IA@h1', { updatedAt: '2030-01-01T00:00:00.000Z' }), alive('IA@h1')], // and back, newer
+      [noRec('IB@h2', 'S:3'), rec('IC@h1', 'S:4'), rec('IC@h1', 'NEW:1')],
+      [info('IC@h1', { iocName: 'IA', updatedAt: '2031-01-01T00:00:00.000Z' })], // renamed: IC's channels now answer iocName=IA
+      [noRec('IA@h1', 'S:5')],
+    ];
+    changes.forEach((c, i) => {
+      d3.apply(c, i + 2);
+      check();
+    });
   });
 });
