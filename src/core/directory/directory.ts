@@ -163,6 +163,8 @@ export class Directory {
     const snapshot = this.snapshotNext;
     this.snapshotNext = false;
     const changed = snapshot || this.onApplied === undefined ? null : new Set<string>();
+    // A definition of a managed property (hostName, pvStatus, …) restyles every IOC channel: report "anything".
+    let everything = false;
     const addNames = (names: readonly string[] | undefined): void => {
       if (changed !== null && names !== undefined) for (const n of names) changed.add(n);
     };
@@ -198,6 +200,7 @@ export class Directory {
         case 'propertyDef':
           this.propDefs.put(ev.name, ev.value === null ? null : { owner: ev.value.owner, modRevision: ev.modRevision });
           addUsers(this.propDefs, ev.name);
+          if (this.isManagedProperty(ev.name)) everything = true;
           break;
         case 'tagDef':
           this.tagDefs.put(ev.name, ev.value === null ? null : { owner: ev.value.owner, modRevision: ev.modRevision });
@@ -225,7 +228,7 @@ export class Directory {
     }
     this.dirty.clear();
     this.rev = revision;
-    this.onApplied?.(revision, changed === null ? null : [...changed]);
+    this.onApplied?.(revision, changed === null || everything ? null : [...changed]);
   }
 
   /** Forget everything (the mirror re-lists next). */

@@ -74,6 +74,15 @@ describe('directory: channels written through the API', () => {
     d.apply([], 15);
     expect(changes).toEqual([[10, null], [11, ['API:1']], [12, ['IOC:1', 'IOC:1:AL']], [13, ['API:2']], [14, ['API:2']], [15, null]]);
   });
+
+  it('reports "anything changed" when a managed property is defined anew (its owner restyles every IOC channel)', () => {
+    const changes: [number, readonly string[] | null][] = [];
+    const d = dir(changes);
+    d.apply([def('propertyDef', 'hostName', 'ops', 11)], 11);
+    expect(d.get('IOC:1')?.properties.find((p) => p.name === 'hostName')?.owner).toBe('ops');
+    d.apply([def('propertyDef', 'note', 'ops', 12)], 12);
+    expect(changes).toEqual([[10, null], [11, null], [12, []]]);
+  });
 });
 
 describe('Changeset', () => {
