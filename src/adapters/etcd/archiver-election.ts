@@ -37,17 +37,29 @@ export async function grantLease(client: Etcd3, ttlS: number, timeoutMs: number)
   }
 }
 
-/** Send one keep-alive; resolves with the TTL etcd reports, throws PVS_LEASE_LOST when the lease is gone. */
+/**
+ * Send one keep-alive within `timeoutMs`; resolves with the TTL etcd reports, throws PVS_LEASE_LOST when the lease is
+ * gone. An attempt refused at once (a member just killed: etcd3 keeps picking its host for a while) is retried at
+ * once on the next host until the time is up, so losing one etcd member does not cost the node its lease.
+ */
 export async function keepalive(lease: AgentLease, timeoutMs: number): Promise<number> {
-  try {
-    const res = await lease.handle.keepaliveOnce({ deadline: Date.now() + timeoutMs });
-    const ttl = Number(res.TTL);
-    if (!(ttl > 0)) throw new PvsError('PVS_LEASE_LOST', `lease ${lease.id} expired`);
-    return ttl;
-  } catch (err) {
-    throw wrapEtcdError(err, 'lease keep-alive');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await lease.handle.keepaliveOnce({ deadline });
+      const ttl = Number(res.TTL);
+      if (!(ttl > 0)) throw new PvsError('PVS_LEASE_LOST', `lease ${lease.id} expired`);
+      return ttl;
+    } catch (err) {
+      const e = wrapEtcdError(err, 'lease keep-alive');
+      if (!e.retryable || e.code === 'PVS_LEASE_LOST' || Date.now() + RETRY_PAUSE_MS >= deadline) throw e;
+      await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
+    }
   }
 }
+
+// Pause between keep-alive attempts refused at once; short against the lease TTL (2 s at the least).
+const RETRY_PAUSE_MS = 20;
 
 /** Revoke a lease (deleting every key bound to it); errors are reported, never thrown. */
 export async function revokeLease(lease: AgentLease, timeoutMs: number): Promise<Error | null> {
