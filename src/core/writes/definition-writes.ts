@@ -93,10 +93,18 @@ export function putDefinition(cs: Changeset, p: Principal | null, kind: Kind, pa
 
 /** `PUT /{kind}`: create or replace each definition of the list. */
 export function putDefinitions(cs: Changeset, p: Principal | null, kind: Kind, list: readonly DefBody[]): WriteResult {
-  requireRole(p, ROLE[kind], `create ${kind}s`);
+  return eachDefinition(cs, p, kind, list, 'create', putDefinition);
+}
+
+/** Apply a single-definition write to every body of a list form, after checking the role once. */
+function eachDefinition(
+  cs: Changeset, p: Principal | null, kind: Kind, list: readonly DefBody[], verb: string,
+  one: (cs: Changeset, p: Principal | null, kind: Kind, path: string, body: DefBody) => WriteResult,
+): WriteResult {
+  requireRole(p, ROLE[kind], `${verb} ${kind}s`);
   const names: string[] = [];
   for (const body of list) {
-    const r = putDefinition(cs, p, kind, required(body.name, `${kind} name`), body);
+    const r = one(cs, p, kind, required(body.name, `${kind} name`), body);
     if (r.kind === 'definition') names.push(r.name);
   }
   return { kind: 'definitions', type: kind, names };
@@ -128,13 +136,7 @@ export function postDefinition(cs: Changeset, p: Principal | null, kind: Kind, p
 
 /** `POST /{kind}`: merge each definition of the list. */
 export function postDefinitions(cs: Changeset, p: Principal | null, kind: Kind, list: readonly DefBody[]): WriteResult {
-  requireRole(p, ROLE[kind], `update ${kind}s`);
-  const names: string[] = [];
-  for (const body of list) {
-    const r = postDefinition(cs, p, kind, required(body.name, `${kind} name`), body);
-    if (r.kind === 'definition') names.push(r.name);
-  }
-  return { kind: 'definitions', type: kind, names };
+  return eachDefinition(cs, p, kind, list, 'update', postDefinition);
 }
 
 /** `PUT /{kind}/{name}/{channel}`: add it to one channel (a property body carries the value; a tag needs none). */
