@@ -10,6 +10,9 @@ import type { Registry } from 'prom-client';
 import { Authenticator } from '../adapters/auth/authenticator.js';
 import { commitGuarded } from '../adapters/etcd/guarded-commit.js';
 import { Mirror } from '../adapters/etcd/mirror.js';
+import { loadSnapshotAt } from '../adapters/etcd/snapshot-at.js';
+import type { HistoryDeps } from '../adapters/http/history-routes.js';
+import { PvsError } from '../core/errors.js';
 import { buildApp } from '../adapters/http/app.js';
 import type { HealthReport, ServiceInfo } from '../adapters/http/service-routes.js';
 import type { ChangeListener } from '../adapters/http/watch-route.js';
@@ -36,7 +39,15 @@ export interface ApiRuntimeOptions {
   readonly heartbeatMs?: number;
   /** Log HTTP requests with this logger (none by default). */
   readonly httpLogger?: Logger;
+  /**
+   * History queries load a whole directory per revision asked for: refuse them above this many channels
+   * (default 250 000) so that an anonymous GET cannot double the server's memory.
+   */
+  readonly historyMaxChannels?: number;
 }
+
+// Past revisions kept loaded for history queries (each is a whole directory).
+const HISTORY_KEPT = 2;
 
 /** A built replica: start() loads the snapshot and watches; the app is ready to listen or inject. */
 export interface ApiRuntime {
@@ -54,9 +65,12 @@ export interface ApiRuntime {
 export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
   const journal = new ChangeJournal(o.journal);
   const listeners = new Set<ChangeListener>();
-  const directory = new Directory({
+  const directoryOptions = {
     ...(o.owner === undefined ? {} : { owner: o.owner }),
     ...(o.infoWhitelist === undefined ? {} : { infoWhitelist: o.infoWhitelist }),
+  };
+  const directory = new Directory({
+    ...directoryOptions,
     onApplied: (revision, names) => {
       journal.record(revision, names);
       for (const l of listeners) l(revision, names);
@@ -65,6 +79,28 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
   const mirror = new Mirror({ client: o.client, keys: o.keys, sink: directory, log: o.log });
   const authenticator = o.auth === undefined ? null : new Authenticator(o.auth);
   const waitFor = (revision: number): Promise<void> => mirror.waitFor(revision);
+  const historic = new Map<number, Promise<Directory>>();
+  const history: HistoryDeps = {
+    currentRevision: () => mirror.revision,
+    at: (revision) => {
+      const kept = historic.get(revision);
+      if (kept !== undefined) return kept;
+      const max = o.historyMaxChannels ?? 250_000;
+      if (directory.size > max) {
+        return Promise.reject(new PvsError('PVS_BAD_REQUEST',
+          `history queries are limited to installations of ${max} channels (this one has ${directory.size})`));
+      }
+      const loading = (async () => {
+        const d = new Directory({ ...directoryOptions, jsonCacheBytes: 0 });
+        await loadSnapshotAt(o.client, o.keys, revision, d);
+        return d;
+      })();
+      historic.set(revision, loading);
+      loading.catch(() => historic.delete(revision));
+      while (historic.size > HISTORY_KEPT) historic.delete(historic.keys().next().value as number);
+      return loading;
+    },
+  };
   const authenticate = async (header: string | undefined): Promise<Principal | null> =>
     (authenticator === null ? null : authenticator.authenticate(header));
   const app = buildApp({
@@ -76,6 +112,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
       commit: (ops) => commitGuarded(o.client, ops),
       authenticate,
     },
+    history,
     watch: {
       journal, waitFor,
       subscribe: (l) => {

@@ -74,14 +74,15 @@ export async function rangePrefix(client: Etcd3, prefix: string, opts: { pageSiz
 }
 
 /**
- * Visit every key under `prefix` as of one revision, one page at a time, without keeping the pages: `visit` gets
- * each key, value and mod revision. Returns the revision read. For snapshots too large to hold twice in memory.
+ * Visit every key under `prefix` as of one revision (`revision`, else the current one), one page at a time, without
+ * keeping the pages: `visit` gets each key, value and mod revision. Returns the revision read. For snapshots too large
+ * to hold twice in memory.
  */
 export async function scanPrefix(
   client: Etcd3, prefix: string, pageSize: number,
-  visit: (key: string, value: string, modRevision: number) => void,
+  visit: (key: string, value: string, modRevision: number) => void, revision = 0,
 ): Promise<{ revision: number; keys: number }> {
-  return forEachPage(client, prefix, pageSize, 0, (page) => {
+  return forEachPage(client, prefix, pageSize, revision, (page) => {
     for (const kv of page) visit(kv.key.toString(), kv.value.toString(), Number(kv.mod_revision));
   });
 }

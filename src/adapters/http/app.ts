@@ -15,6 +15,7 @@ import { installHttpMetrics } from './http-metrics.js';
 import { registerStatusRoutes } from './status-routes.js';
 import { registerServiceRoutes, type HealthReport, type ServiceInfo } from './service-routes.js';
 import { openApiDocument } from './openapi.js';
+import { registerHistoryRoutes, type HistoryDeps } from './history-routes.js';
 import { registerWatchRoute, type WatchDeps } from './watch-route.js';
 import type { WriteDeps } from './write-executor.js';
 import { registerWriteRoutes } from './write-routes.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   readonly writes?: WriteDeps;
   /** The live change stream `/api/v1/watch`; absent without it. */
   readonly watch?: WatchDeps;
+  /** Queries as of a past etcd revision, `/api/v1/history/…`; absent without it. */
+  readonly history?: HistoryDeps;
 }
 
 /** Build the app (routes, schemas, error handling, metrics); the caller listens or injects. */
@@ -80,7 +83,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerStatusRoutes(app, deps.directory);
   if (deps.writes !== undefined) registerWriteRoutes(app, deps.directory, deps.writes);
   if (deps.watch !== undefined) registerWatchRoute(app, deps.directory, deps.watch, limits);
-  const openapi = openApiDocument(deps.serviceInfo.version);
+  if (deps.history !== undefined) registerHistoryRoutes(app, deps.history, limits);
+  const openapi = openApiDocument(deps.serviceInfo.version,
+    { writes: deps.writes !== undefined, watch: deps.watch !== undefined, history: deps.history !== undefined });
   app.get('/api/v1/openapi.json', () => openapi);
   return app;
 }

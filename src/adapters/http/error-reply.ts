@@ -21,6 +21,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   PVS_AUTH: 401, // ChannelFinder answers every auth failure with 401, never 403
   PVS_ETCD_UNAVAILABLE: 503,
   PVS_ETCD_CONFLICT: 409,
+  PVS_ETCD_COMPACTED: 410, // a history revision etcd no longer keeps
 };
 
 /** HTTP status for an error thrown while serving a request. */

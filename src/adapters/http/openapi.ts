@@ -43,8 +43,26 @@ function definitionPaths(path: string, shape: string, what: string): Record<stri
   };
 }
 
-/** The OpenAPI document. */
-export function openApiDocument(version: string): Op {
+/** Which optional parts of the API a server has (absent parts are left out of its document). */
+export interface ApiParts {
+  readonly writes: boolean;
+  readonly watch: boolean;
+  readonly history: boolean;
+}
+
+/** The OpenAPI document of a server with the given parts. */
+export function openApiDocument(version: string, parts: ApiParts = { writes: true, watch: true, history: true }): Op {
+  const doc = fullDocument(version);
+  const paths = doc['paths'] as Record<string, Record<string, unknown>>;
+  for (const [path, ops] of Object.entries(paths)) {
+    if (!parts.writes) for (const m of ['put', 'post', 'delete']) delete ops[m];
+    const absent = (!parts.watch && path === '/api/v1/watch') || (!parts.history && path.startsWith('/api/v1/history/'));
+    if (absent || Object.keys(ops).length === 0) delete paths[path];
+  }
+  return doc;
+}
+
+function fullDocument(version: string): Op {
   const c = '/ChannelFinder/resources/channels';
   const strip = (s: Op): Op => JSON.parse(JSON.stringify(s).replace(/"(\w+)#"/g, '"#/components/schemas/$1"').replace(/"\$id":"\w+",?/g, '')) as Op;
   return {
@@ -80,6 +98,12 @@ export function openApiDocument(version: string): Op {
       ...definitionPaths('tags', 'cfTag', 'tag'),
       '/api/v1/watch': { get: { summary: 'Server-Sent Events of matching channel changes; resume with Last-Event-ID', parameters: [query,
         { name: 'Last-Event-ID', in: 'header', schema: { type: 'integer' } }], responses: { 200: { description: 'text/event-stream' } } } },
+      '/api/v1/history/channels': { get: { summary: 'query channels as they stood at an etcd revision (`~revision=N`, plus the channel query)',
+        parameters: [{ name: '~revision', in: 'query', required: true, schema: { type: 'integer' } }, query],
+        responses: { ...ok('channels', list('cfChannel')), ...errs(400), 410: { description: 'revision compacted by etcd' } } } },
+      '/api/v1/history/channels/{name}': { get: { summary: 'one channel as it stood at an etcd revision (`~revision=N`)',
+        parameters: [p('name'), { name: '~revision', in: 'query', required: true, schema: { type: 'integer' } }],
+        responses: { ...ok('channel', ref('cfChannel')), ...errs(404), 410: { description: 'revision compacted by etcd' } } } },
       '/api/v1/conflicts': { get: { summary: 'names served by two or more live IOCs', responses: ok('conflicts') } },
       '/api/v1/openapi.json': { get: { summary: 'this document', responses: ok('OpenAPI') } },
       '/healthz': { get: { summary: 'health (200 or 503)', responses: ok('healthy') } },

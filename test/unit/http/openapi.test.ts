@@ -13,6 +13,7 @@ describe('OpenAPI document', () => {
     serviceInfo: { version: '9.9.9', backend: () => ({ status: 'Connected' }) },
     writes: { keys: new Keyspace('/t/'), commit: unused, waitFor: unused, authenticate: unused },
     watch: { journal: new ChangeJournal(), subscribe: unused, waitFor: unused },
+    history: { at: unused, currentRevision: () => 0 },
   });
   let doc: { openapi: string; info: { version: string }; paths: Record<string, Record<string, unknown>> };
 
@@ -46,5 +47,21 @@ describe('OpenAPI document', () => {
     }
     expect(Object.keys(doc.paths['/ChannelFinder/resources/properties/{name}/{channel}'] ?? {}).sort()).toEqual(['delete', 'put']);
     expect(doc.paths['/api/v1/watch']).toHaveProperty('get');
+    expect(doc.paths['/api/v1/history/channels']).toHaveProperty('get');
+  });
+
+  it('leaves out what a read-only server does not have', async () => {
+    const ro = buildApp({
+      directory: new Directory(), registry: new Registry(), health: () => ({ ok: true, etcd: null, revision: 0 }),
+      serviceInfo: { version: '1', backend: () => ({ status: 'Connected' }) },
+    });
+    const d = (await ro.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json<typeof doc>();
+    const methods = Object.values(d.paths).flatMap((ops) => Object.keys(ops));
+    expect(new Set(methods)).toEqual(new Set(['get']));
+    expect(Object.keys(d.paths).filter((k) => k.includes('watch') || k.includes('history'))).toEqual([]);
+    for (const [path, ops] of Object.entries(d.paths)) {
+      for (const m of Object.keys(ops)) expect(ro.hasRoute({ method: m.toUpperCase() as 'GET', url: path.replace(/\{(\w+)\}/g, ':$1') })).toBe(true);
+    }
+    await ro.close();
   });
 });
