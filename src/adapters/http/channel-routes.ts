@@ -26,8 +26,8 @@ const scrollSchema = {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-// Send JSON bytes as they are (fastify passes a Buffer through untouched).
-function sendJson(reply: FastifyReply, json: Uint8Array): FastifyReply {
+/** Send JSON bytes as they are (fastify passes a Buffer through untouched). */
+export function sendJson(reply: FastifyReply, json: Uint8Array): FastifyReply {
   return reply.header('content-type', JSON_TYPE).send(Buffer.from(json.buffer, json.byteOffset, json.byteLength));
 }
 

@@ -3,12 +3,12 @@
  * stood at revision N (same JSON as `/ChannelFinder/resources/channels`), and `/api/v1/history/channels/{name}
  * ?~revision=N` one channel. Each revision asked for is loaded from etcd into a directory of its own (a few are kept).
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { PvsError } from '../../core/errors.js';
 import type { QueryLimits } from '../../core/query/parse-query.js';
 import { cfChannelListSchema } from './cf-schemas.js';
 import { cfSerializer } from './cf-serialize.js';
-import { queryOf } from './channel-routes.js';
+import { queryOf, sendJson } from './channel-routes.js';
 import type { DirectoryReader } from './directory-reader.js';
 
 /** Where history comes from. */
@@ -30,10 +30,6 @@ function splitRevision(raw: unknown, current: number): { revision: number; rest:
   if (!Number.isSafeInteger(revision)) throw new PvsError('PVS_QUERY', `${REVISION} must be an etcd revision (a positive integer)`);
   if (revision > current) throw new PvsError('PVS_QUERY', `${REVISION}=${revision} is beyond the newest revision ${current}`);
   return { revision, rest };
-}
-
-function sendJson(reply: FastifyReply, json: Uint8Array): FastifyReply {
-  return reply.header('content-type', 'application/json; charset=utf-8').send(Buffer.from(json.buffer, json.byteOffset, json.byteLength));
 }
 
 /** Register the history routes. */
