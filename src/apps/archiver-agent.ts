@@ -13,7 +13,7 @@ import { HealthTracker, type HealthPolicy, type CheckScope } from '../core/elect
 import { LeaseClock, keepaliveIntervalMs } from '../core/election/lease-clock.js';
 import type { Endpoints, GroupStatus, NodeStatus, Role } from '../core/election/records.js';
 import { transition } from '../core/election/roles.js';
-import { isPvsError } from '../core/errors.js';
+import { isPvsError, messageOf } from '../core/errors.js';
 import {
   ArchiverGroupStore, grantLease, keepalive, revokeLease, type AgentLease,
 } from '../adapters/etcd/archiver-election.js';
@@ -185,7 +185,7 @@ export class ArchiverAgent {
           else if (d.kind === 'demote') await this.demote(d.reason);
           else await this.exit();
         } catch (err) {
-          this.log.warn({ step: d.kind, error: err instanceof Error ? err.message : String(err) }, 'step failed');
+          this.log.warn({ step: d.kind, error: messageOf(err) }, 'step failed');
           this.retryAt = this.now() + 300;
         }
         if (this.role === 'stopped') return;

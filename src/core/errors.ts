@@ -49,3 +49,8 @@ export class PvsError extends Error {
 export function isPvsError(err: unknown, ...codes: ErrorCode[]): err is PvsError {
   return err instanceof PvsError && (codes.length === 0 || codes.includes(err.code));
 }
+
+/** The message of anything thrown: an Error's message, else its string form. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

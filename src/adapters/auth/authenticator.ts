@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { AuthFileSchema, principal, type AuthFile, type Principal } from '../../core/auth/principal.js';
-import { PvsError } from '../../core/errors.js';
+import { PvsError, messageOf } from '../../core/errors.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
 const CACHE_MAX = 1024;
@@ -46,13 +46,13 @@ export async function loadAuthFile(path: string): Promise<AuthFile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new PvsError('PVS_CONFIG', `auth file ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new PvsError('PVS_CONFIG', `auth file ${path}: ${messageOf(err)}`, { cause: err });
   }
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (err) {
-    throw new PvsError('PVS_CONFIG', `auth file ${path}: not YAML/JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new PvsError('PVS_CONFIG', `auth file ${path}: not YAML/JSON: ${messageOf(err)}`, { cause: err });
   }
   const r = AuthFileSchema.safeParse(raw);
   if (!r.success) {

@@ -4,7 +4,7 @@
  */
 import { Context, type Channel } from 'epics-tca';
 import type { Logger } from 'pino';
-import { PvsError } from '../../core/errors.js';
+import { PvsError, messageOf } from '../../core/errors.js';
 
 // epics-tca's Channel_STATES.CREATED: connected to a server (the enum is not exported from the package root).
 const CHANNEL_CREATED = 3;
@@ -28,7 +28,7 @@ export class CaProbe {
     try {
       await context.initialize();
     } catch (err) {
-      throw new PvsError('PVS_CONFIG', `cannot start a Channel Access client: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new PvsError('PVS_CONFIG', `cannot start a Channel Access client: ${messageOf(err)}`, { cause: err });
     }
     return new CaProbe(context, pv, log.child({ component: 'ca-probe', pv }));
   }
@@ -45,7 +45,7 @@ export class CaProbe {
       }
       return (await this.channel.get(timeoutS)) !== undefined;
     } catch (err) {
-      this.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'probe failed');
+      this.log.debug({ err: messageOf(err) }, 'probe failed');
       return false;
     }
   }

@@ -5,12 +5,12 @@ import {
   EtcdLeaseInvalidError, GRPCDeadlineExceededError, GRPCUnavailableError, GRPCCancelledError,
   GRPCInternalError, GRPCUnknownError, isRecoverableError,
 } from 'etcd3';
-import { PvsError } from '../../core/errors.js';
+import { PvsError, messageOf } from '../../core/errors.js';
 
 /** Wrap a foreign error from an etcd call; `what` names the operation for the message. */
 export function wrapEtcdError(err: unknown, what: string): PvsError {
   if (err instanceof PvsError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   if (err instanceof EtcdLeaseInvalidError) {
     return new PvsError('PVS_LEASE_LOST', `${what}: lease no longer valid (${message})`, { retryable: true, cause: err });
   }

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from 'pino';
+import { messageOf } from '../../core/errors.js';
 import type { Keyspace } from '../../core/keyspace.js';
 import { SCHEMA_VERSION, type Alive, type IocInfo, type IocRecord, type UploadState } from '../../core/model.js';
 import { batchOps, planRecordWrites, type PlannedOp } from '../../core/upload/plan.js';
@@ -110,7 +111,7 @@ export class IocPublisher {
       await withTimeout(work, timeoutMs);
       this.log.info({}, 'stopped: IOC marked inactive');
     } catch (err) {
-      this.log.warn({ err: errMessage(err) }, 'could not mark IOC inactive; its lease will expire');
+      this.log.warn({ err: messageOf(err) }, 'could not mark IOC inactive; its lease will expire');
       lease?.release();
     }
   }
@@ -139,7 +140,7 @@ export class IocPublisher {
     if (this.lease !== null && !this.lease.revoked()) return this.lease;
     const lease = this.opts.client.lease(this.opts.ttlSeconds, { autoKeepAlive: true });
     lease.on('lost', (err) => {
-      this.log.warn({ err: errMessage(err) }, 'lease lost');
+      this.log.warn({ err: messageOf(err) }, 'lease lost');
       this.wake?.();
     });
     lease.on('keepaliveSucceeded', () => { this.lastKeepAlive = Date.now(); });
@@ -225,10 +226,6 @@ export class IocPublisher {
       this.wake = () => { clearTimeout(t); this.wake = null; resolve(); };
     });
   }
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -5,6 +5,7 @@
  */
 import { readFile, statfs } from 'node:fs/promises';
 import { kill } from 'node:process';
+import { messageOf } from '../../core/errors.js';
 
 /** The outcome of one check run. */
 export interface CheckResult {
@@ -18,8 +19,6 @@ export interface HealthCheck {
   run(): Promise<CheckResult>;
 }
 
-const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
 /** Alive when the pid in `pidFile` names a running process (signal 0 succeeds, or EPERM: exists, not ours). */
 export function processAliveCheck(pidFile: string): HealthCheck {
   return {
@@ -29,7 +28,7 @@ export function processAliveCheck(pidFile: string): HealthCheck {
       try {
         pid = Number.parseInt((await readFile(pidFile, 'utf8')).trim(), 10);
       } catch (err) {
-        return { ok: false, detail: `cannot read pid file: ${errText(err)}` };
+        return { ok: false, detail: `cannot read pid file: ${messageOf(err)}` };
       }
       if (!Number.isInteger(pid) || pid <= 0) return { ok: false, detail: 'pid file holds no pid' };
       try {
@@ -54,7 +53,7 @@ export function httpCheck(url: string, timeoutMs: number): HealthCheck {
         await res.arrayBuffer().catch(() => undefined);
         return res.ok ? { ok: true, detail: `HTTP ${res.status}` } : { ok: false, detail: `HTTP ${res.status}` };
       } catch (err) {
-        return { ok: false, detail: errText(err) };
+        return { ok: false, detail: messageOf(err) };
       }
     },
   };
@@ -70,7 +69,7 @@ export function diskFreeCheck(path: string, minFreeBytes: number): HealthCheck {
         const free = s.bavail * s.bsize;
         return { ok: free >= minFreeBytes, detail: `${free} bytes free (min ${minFreeBytes})` };
       } catch (err) {
-        return { ok: false, detail: errText(err) };
+        return { ok: false, detail: messageOf(err) };
       }
     },
   };

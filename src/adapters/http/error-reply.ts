@@ -4,7 +4,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isPvsError, type ErrorCode } from '../../core/errors.js';
+import { isPvsError, type ErrorCode, messageOf } from '../../core/errors.js';
 
 /** The JSON body of an error reply. */
 export interface ErrorBody {
@@ -40,7 +40,7 @@ export function errorBody(status: number, message: string, url: string): ErrorBo
 /** Send an error reply; 5xx errors are logged with their cause, others are the client's business. */
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const status = statusOf(err);
-  const message = status >= 500 && !isPvsError(err) ? 'internal error' : err instanceof Error ? err.message : String(err);
+  const message = status >= 500 && !isPvsError(err) ? 'internal error' : messageOf(err);
   if (status >= 500) request.log.error({ err, url: request.url }, 'request failed');
   if (status === 401) reply.header('www-authenticate', 'Basic realm="ChannelFinder"');
   return reply.code(status).type('application/json').send(errorBody(status, message, request.url));

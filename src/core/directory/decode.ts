@@ -6,6 +6,7 @@ import type { ZodType } from 'zod';
 import type { Keyspace } from '../keyspace.js';
 import { AliveSchema, DefinitionSchema, IocInfoSchema, StoredChannelSchema, StoredRecordSchema } from '../model.js';
 import type { DirectoryEvent } from './events.js';
+import { messageOf } from '../errors.js';
 
 /** The outcome of decoding one change: an event, a key to ignore, or a bad value to report. */
 export type DecodeResult =
@@ -63,7 +64,7 @@ function parseJson<T>(raw: string, schema: ZodType<T>): T | string {
   try {
     json = JSON.parse(raw);
   } catch (err) {
-    return `invalid JSON: ${err instanceof Error ? err.message : String(err)}`;
+    return `invalid JSON: ${messageOf(err)}`;
   }
   const r = schema.safeParse(json);
   if (r.success) return r.data;
