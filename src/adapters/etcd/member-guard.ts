@@ -1,0 +1,137 @@
+/**
+ * The per-member fault handling of one etcd3 client: each member's calls go through a policy that skips the member
+ * while it is isolated (etcd3 then moves to the next member at once), fails its in-flight unary calls with a
+ * retryable error the moment it is isolated (etcd3 retries them on another member), and cancels its open streams
+ * (watch, lease keep-alive) so they are re-established elsewhere. Isolation follows `MemberHealth`: probes
+ * (member-prober.ts) and calls through the member that timed out or found it unavailable.
+ */
+import {
+  BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen,
+  type IDefaultPolicyContext, type IPolicy,
+} from 'cockatiel';
+import { GRPCDeadlineExceededError, GRPCUnavailableError, isRecoverableError } from 'etcd3';
+import type { Logger } from 'pino';
+import { MemberHealth, type MemberChange, type MemberView, type ProbeResult } from '../../core/cluster/member-health.js';
+
+/** The part of a gRPC client stream the guard needs (grpc-js ClientDuplexStream). */
+interface CancellableStream {
+  cancel(): void;
+  once(event: string, listener: () => void): unknown;
+}
+
+function isStream(v: unknown): v is CancellableStream {
+  return typeof v === 'object' && v !== null && typeof (v as { cancel?: unknown }).cancel === 'function'
+    && typeof (v as { then?: unknown }).then !== 'function';
+}
+
+interface MemberCalls {
+  readonly streams: Set<CancellableStream>;
+  readonly unary: Set<(err: Error) => void>;
+}
+
+/** The isolation state and fault handling of every member of one client. */
+export class MemberGuards {
+  private readonly health: MemberHealth;
+  private readonly calls = new Map<string, MemberCalls>();
+  private readonly now: () => number;
+
+  constructor(readonly members: readonly string[], private readonly log: Logger, now: () => number = Date.now) {
+    this.now = now;
+    this.health = new MemberHealth(members, {}, now());
+    for (const m of members) this.calls.set(m, { streams: new Set(), unary: new Set() });
+  }
+
+  /** The policy etcd3 runs every call to `member` through (its `faultHandling.host`). */
+  policyFor(member: string): IPolicy<IDefaultPolicyContext> {
+    // etcd3's default per-host breaker (3 consecutive recoverable failures open it for 5 s), kept underneath.
+    const breaker = circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(3) });
+    const calls = this.calls.get(member);
+    if (calls === undefined) throw new RangeError(`unknown etcd member ${member}`);
+    const execute = <T>(fn: (context: IDefaultPolicyContext) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> => {
+      // etcd3: an error thrown before fn runs counts as "blocked by the circuit": it tries the next member at once.
+      if (!this.health.usable(member)) return Promise.reject(new BrokenCircuitError(`etcd member ${member} is isolated`));
+      return breaker.execute((ctx) => this.run(member, calls, () => fn(ctx)), signal);
+    };
+    return {
+      _altReturn: undefined as never,
+      onSuccess: breaker.onSuccess,
+      onFailure: breaker.onFailure,
+      execute,
+    };
+  }
+
+  private async run<T>(member: string, calls: MemberCalls, fn: () => PromiseLike<T> | T): Promise<T> {
+    let result: PromiseLike<T> | T;
+    try {
+      result = fn();
+    } catch (err) {
+      this.failed(member, err);
+      throw err;
+    }
+    if (isStream(result)) {
+      const stream = result;
+      calls.streams.add(stream);
+      const forget = (): void => { calls.streams.delete(stream); };
+      stream.once('close', forget);
+      stream.once('error', forget);
+      stream.once('status', forget);
+      return result;
+    }
+    let reject!: (err: Error) => void;
+    const isolated = new Promise<never>((_, r) => { reject = r; });
+    calls.unary.add(reject);
+    try {
+      return await Promise.race([result, isolated]);
+    } catch (err) {
+      this.failed(member, err);
+      throw err;
+    } finally {
+      calls.unary.delete(reject);
+    }
+  }
+
+  /** A call through `member` failed: a timeout or an unavailable member isolates it (see MemberHealth.callFailed). */
+  private failed(member: string, err: unknown): void {
+    if (!(err instanceof GRPCDeadlineExceededError || err instanceof GRPCUnavailableError)) return;
+    const change = this.health.callFailed(member, this.now());
+    if (change !== null) this.apply([change]);
+  }
+
+  /** Feed one round of probe results (from the prober). */
+  probed(results: ReadonlyMap<string, ProbeResult>): void {
+    this.apply(this.health.round(results, this.now()));
+  }
+
+  private apply(changes: readonly MemberChange[]): void {
+    for (const c of changes) {
+      if (!c.isolated) {
+        this.log.info({ member: c.member }, 'etcd member usable again');
+        continue;
+      }
+      const calls = this.calls.get(c.member);
+      const streams = calls === undefined ? [] : [...calls.streams];
+      const unary = calls === undefined ? [] : [...calls.unary];
+      this.log.warn({ member: c.member, reason: c.reason, streams: streams.length, calls: unary.length }, 'etcd member isolated');
+      for (const reject of unary) reject(new GRPCUnavailableError(`etcd member ${c.member} isolated (${c.reason})`));
+      // The streams' owners (etcd3's watch manager, a keep-alive attempt) see an error and start again elsewhere.
+      for (const s of streams) s.cancel();
+    }
+  }
+
+  /** Cancel every open stream of this client (a watch found silent by its owner is then re-established). */
+  cancelStreams(): number {
+    let n = 0;
+    for (const calls of this.calls.values()) {
+      for (const s of [...calls.streams]) {
+        s.cancel();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Every member's isolation state now. */
+  view(): MemberView[] {
+    return this.health.view(this.now());
+  }
+}
