@@ -10,12 +10,12 @@ import type { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import { decide, nextDeadline, type AgentView, type DecideOptions, type DemoteReason } from '../core/election/decide.js';
 import { HealthTracker, type HealthPolicy, type CheckScope } from '../core/election/health.js';
-import { LeaseClock, keepaliveIntervalMs } from '../core/election/lease-clock.js';
+import { LeaseClock } from '../core/election/lease-clock.js';
 import type { Endpoints, GroupStatus, NodeStatus, Role } from '../core/election/records.js';
 import { transition } from '../core/election/roles.js';
 import { isPvsError, messageOf } from '../core/errors.js';
 import {
-  ArchiverGroupStore, grantLease, keepalive, revokeLease, type AgentLease,
+  ArchiverGroupStore, grantLease, revokeLease, type AgentLease,
 } from '../adapters/etcd/archiver-election.js';
 import type { HealthCheck } from '../adapters/health/checks.js';
 import { runStartHooks, runStopHooks } from '../adapters/hooks/hook-runner.js';
@@ -84,7 +84,7 @@ export class ArchiverAgent {
   private wakeAt = 0;
   private watchdogTimer: NodeJS.Timeout | null = null;
   private stopWatch: (() => Promise<void>) | null = null;
-  private kaInFlight = false;
+  private watchdogWrite: Promise<void> = Promise.resolve();
   private readInFlight = false;
   private readAgain = false;
   private publishing: Promise<void> = Promise.resolve();
@@ -105,7 +105,6 @@ export class ArchiverAgent {
   run(): Promise<void> {
     const ttlMs = this.cfg.ttlS * 1000;
     const finished = new Promise<void>((resolve) => { this.done = resolve; });
-    this.every(keepaliveIntervalMs(ttlMs), () => this.sendKeepalive());
     this.every(Math.max(200, Math.floor(ttlMs / 4)), () => this.refresh());
     this.every(this.cfg.healthIntervalMs, () => this.runChecks());
     this.stopWatch = this.store.watch(() => this.refresh(), (err) => this.log.warn({ err }, 'watch error'));
@@ -220,43 +219,39 @@ export class ArchiverAgent {
       this.clock = null;
       void revokeLease(old, this.callTimeoutMs); // best effort: it may already be gone
     }
-    const sentAt = this.now();
-    const lease = await grantLease(this.deps.client, this.cfg.ttlS, this.callTimeoutMs);
+    const lease = await grantLease(this.deps.client, this.cfg.ttlS, this.callTimeoutMs, this.log, this.now);
+    lease.keeper.on('ack', (sentAt: number) => this.onAck(lease, sentAt));
+    lease.keeper.on('lost', () => this.onLost(lease));
     this.lease = lease;
-    this.clock = new LeaseClock({ ttlMs: this.cfg.ttlS * 1000, marginMs: this.cfg.marginMs }, sentAt);
+    this.clock = new LeaseClock({ ttlMs: this.cfg.ttlS * 1000, marginMs: this.cfg.marginMs }, lease.keeper.lastAckSentAt);
     this.armWatchdog();
     this.log.info({ lease: lease.id, ttl: lease.ttlS }, 'lease granted');
     this.publishStatus();
   }
 
-  private async sendKeepalive(): Promise<void> {
-    const lease = this.lease;
-    if (lease === null || this.kaInFlight) return;
-    this.kaInFlight = true;
-    const sentAt = this.now();
-    try {
-      await keepalive(lease, Math.floor(keepaliveIntervalMs(this.cfg.ttlS * 1000) * 1.5));
-      if (this.lease !== lease || this.clock === null) return;
-      this.clock.ack(sentAt);
-      this.armWatchdog();
-      if (this.myToken !== null && (this.role === 'promoting' || this.role === 'active')) await this.writeWatchdog();
-    } catch (err) {
-      if (isPvsError(err, 'PVS_LEASE_LOST') && this.lease === lease) {
-        this.log.warn({ lease: lease.id }, 'lease lost');
-        this.clock = null;
-        this.lease = null;
-        lease.handle.release();
-        this.kick();
-      } else {
-        this.log.debug({ err }, 'keep-alive failed');
-      }
-    } finally {
-      this.kaInFlight = false;
-    }
+  private onAck(lease: AgentLease, sentAt: number): void {
+    if (this.lease !== lease || this.clock === null) return;
+    this.clock.ack(sentAt);
+    this.armWatchdog();
+    if (this.myToken !== null && (this.role === 'promoting' || this.role === 'active')) void this.writeWatchdog();
   }
 
-  /** Tell local services until when they may act (written atomically; 0 = stop now). */
-  private async writeWatchdog(): Promise<void> {
+  private onLost(lease: AgentLease): void {
+    if (this.lease !== lease) return;
+    this.log.warn({ lease: lease.id }, 'lease lost');
+    this.clock = null;
+    this.lease = null;
+    this.kick();
+  }
+
+  /** Tell local services until when they may act (written atomically; 0 = stop now); writes never overlap. */
+  private writeWatchdog(): Promise<void> {
+    if (this.cfg.watchdogFile === null) return Promise.resolve();
+    this.watchdogWrite = this.watchdogWrite.then(() => this.writeWatchdogNow());
+    return this.watchdogWrite;
+  }
+
+  private async writeWatchdogNow(): Promise<void> {
     const file = this.cfg.watchdogFile;
     if (file === null) return;
     const validUntil = this.myToken !== null && this.clock !== null ? this.clock.validUntil : 0;

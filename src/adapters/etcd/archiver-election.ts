@@ -1,9 +1,10 @@
 /**
  * The etcd side of the archiver election, written on etcd primitives rather than etcd3's Election helper (which
- * does not watch its own key after winning): a lease whose keep-alives we send and time ourselves, a campaign that
+ * does not watch its own key after winning): a lease kept by a LeaseKeeper whose acknowledgements we time, a campaign that
  * is one "create if absent" transaction bound to the lease, a guarded resignation, and one prefix watch per group.
  */
-import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { Logger } from 'pino';
 import { ArchiverKeys } from '../../core/election/keys.js';
 import {
   ActiveValueSchema, LeaderValueSchema, NodeStatusSchema, SwitchoverRequestSchema,
@@ -11,12 +12,13 @@ import {
 } from '../../core/election/records.js';
 import { PvsError } from '../../core/errors.js';
 import { wrapEtcdError } from './errors.js';
+import { LeaseKeeper, etcdLeaseTransport } from './lease-keeper.js';
 
-/** A lease granted to an agent: its id (decimal string), the TTL etcd granted, and the etcd3 handle. */
+/** A lease granted to an agent: its id (decimal string), the TTL etcd granted, and the keeper sending its keep-alives. */
 export interface AgentLease {
   readonly id: string;
   readonly ttlS: number;
-  readonly handle: Lease;
+  readonly keeper: LeaseKeeper;
 }
 
 /** Result of a campaign: won with a fencing token, or lost to the current holder (null if it vanished meanwhile). */
@@ -24,52 +26,26 @@ export type CampaignResult =
   | { readonly won: true; readonly token: string }
   | { readonly won: false; readonly holder: (LeaderValue & { readonly token: string }) | null };
 
-/** Grant a lease without etcd3's own keep-alive loop (the agent times its keep-alives itself). */
-export async function grantLease(client: Etcd3, ttlS: number, timeoutMs: number): Promise<AgentLease> {
-  const handle = client.lease(ttlS, { autoKeepAlive: false, deadline: Date.now() + timeoutMs });
-  handle.on('lost', () => undefined); // surfaced through keepalive() instead
+/**
+ * Grant a lease kept alive by a LeaseKeeper (not etcd3's keep-alive loop, whose `lost` event may come only after
+ * ~2×TTL): the agent times its self-stop from the keeper's `ack` events. The keeper is not started on failure.
+ */
+export async function grantLease(
+  client: Etcd3, ttlS: number, timeoutMs: number, log: Logger, now: () => number = Date.now,
+): Promise<AgentLease> {
+  const keeper = new LeaseKeeper(etcdLeaseTransport(client), { ttlS, callTimeoutMs: timeoutMs, log, now });
   try {
-    const id = await handle.grant();
-    return { id, ttlS, handle };
+    const id = await keeper.grant();
+    return { id, ttlS: keeper.ttlS, keeper };
   } catch (err) {
-    handle.release();
+    keeper.release();
     throw wrapEtcdError(err, 'lease grant');
   }
 }
 
-/**
- * Send one keep-alive within `timeoutMs`; resolves with the TTL etcd reports, throws PVS_LEASE_LOST when the lease is
- * gone. An attempt refused at once (a member just killed: etcd3 keeps picking its host for a while) is retried at
- * once on the next host until the time is up, so losing one etcd member does not cost the node its lease.
- */
-export async function keepalive(lease: AgentLease, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await lease.handle.keepaliveOnce({ deadline });
-      const ttl = Number(res.TTL);
-      if (!(ttl > 0)) throw new PvsError('PVS_LEASE_LOST', `lease ${lease.id} expired`);
-      return ttl;
-    } catch (err) {
-      const e = wrapEtcdError(err, 'lease keep-alive');
-      if (!e.retryable || e.code === 'PVS_LEASE_LOST' || Date.now() + RETRY_PAUSE_MS >= deadline) throw e;
-      await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
-    }
-  }
-}
-
-// Pause between keep-alive attempts refused at once; short against the lease TTL (2 s at the least).
-const RETRY_PAUSE_MS = 20;
-
 /** Revoke a lease (deleting every key bound to it); errors are reported, never thrown. */
 export async function revokeLease(lease: AgentLease, timeoutMs: number): Promise<Error | null> {
-  try {
-    await lease.handle.revoke({ deadline: Date.now() + timeoutMs });
-    return null;
-  } catch (err) {
-    lease.handle.release();
-    return wrapEtcdError(err, 'lease revoke');
-  }
+  return lease.keeper.revoke(timeoutMs);
 }
 
 function parseJson(kv: IKeyValue): unknown {

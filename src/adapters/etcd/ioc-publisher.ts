@@ -3,14 +3,15 @@
  * every failure leads to a back-off and a fresh, idempotent upload (re-read, diff, write what differs).
  */
 import { randomBytes } from 'node:crypto';
-import type { Etcd3, Lease } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
-import { messageOf } from '../../core/errors.js';
+import { PvsError, messageOf } from '../../core/errors.js';
 import type { Keyspace } from '../../core/keyspace.js';
 import { SCHEMA_VERSION, type Alive, type IocInfo, type IocRecord, type UploadState } from '../../core/model.js';
 import { batchOps, planRecordWrites, type PlannedOp } from '../../core/upload/plan.js';
 import { wrapEtcdError } from './errors.js';
 import { commitOps, rangePrefix } from './kv.js';
+import { LeaseKeeper, etcdLeaseTransport, type LeaseTransport } from './lease-keeper.js';
 
 /** What the publisher needs to know about the IOC and how to reach etcd. */
 export interface IocPublisherOptions {
@@ -32,6 +33,8 @@ export interface IocPublisherOptions {
   readonly now?: () => Date;
   /** Whether the IOC itself counts as up at start (default true; false when a probe must confirm it first). */
   readonly initiallyUp?: boolean;
+  /** Lease calls (default: over `client`); tests inject faults here. */
+  readonly leases?: LeaseTransport;
 }
 
 /** Figures of one completed upload. */
@@ -49,7 +52,8 @@ export class IocPublisher {
   private readonly uploadId = randomBytes(8).toString('hex');
   private readonly log: Logger;
   private readonly now: () => Date;
-  private lease: Lease | null = null;
+  private lease: LeaseKeeper | null = null;
+  private readonly leases: LeaseTransport;
   private stopping = false;
   private wake: (() => void) | null = null;
   private loopDone: Promise<void> | null = null;
@@ -57,13 +61,16 @@ export class IocPublisher {
   /** Set when the liveness key must be rewritten (the IOC went up or down) by another pass of the loop. */
   private pendingSync = false;
   private firstUpload: { resolve: (r: UploadReport) => void; promise: Promise<UploadReport> };
-  /** Time (ms since epoch) of the last keep-alive etcd acknowledged. */
-  lastKeepAlive = 0;
+  /** When the last keep-alive etcd acknowledged was sent (ms since epoch; 0 before the first lease). */
+  get lastKeepAlive(): number {
+    return this.lease?.lastAckSentAt ?? 0;
+  }
 
   constructor(private readonly opts: IocPublisherOptions) {
     this.log = opts.log.child({ component: 'publisher', ioc: opts.iocId });
     this.now = opts.now ?? (() => new Date());
     this.iocUp = opts.initiallyUp ?? true;
+    this.leases = opts.leases ?? etcdLeaseTransport(opts.client);
     let resolve!: (r: UploadReport) => void;
     const promise = new Promise<UploadReport>((r) => { resolve = r; });
     this.firstUpload = { resolve, promise };
@@ -105,7 +112,8 @@ export class IocPublisher {
         { type: 'delete', key: keys.alive(iocId) },
         { type: 'put', key: keys.iocInfo(iocId), value: JSON.stringify(this.info('stopped')) },
       ], 'mark IOC stopped');
-      await lease?.revoke();
+      const err = await lease?.revoke(timeoutMs);
+      if (err !== undefined && err !== null) throw err;
     })();
     try {
       await withTimeout(work, timeoutMs);
@@ -136,27 +144,17 @@ export class IocPublisher {
     }
   }
 
-  private async ensureLease(): Promise<Lease> {
-    if (this.lease !== null && !this.lease.revoked()) return this.lease;
-    const lease = this.opts.client.lease(this.opts.ttlSeconds, { autoKeepAlive: true });
-    lease.on('lost', (err) => {
-      this.log.warn({ err: messageOf(err) }, 'lease lost');
-      this.wake?.();
-    });
-    lease.on('keepaliveSucceeded', () => { this.lastKeepAlive = Date.now(); });
-    try {
-      await lease.grant();
-    } catch (err) {
-      lease.release();
-      throw err;
-    }
-    this.lastKeepAlive = Date.now();
+  private async ensureLease(): Promise<LeaseKeeper> {
+    if (this.lease !== null && !this.lease.isEnded) return this.lease;
+    const lease = new LeaseKeeper(this.leases, { ttlS: this.opts.ttlSeconds, log: this.log });
+    lease.on('lost', () => this.wake?.());
+    await lease.grant();
     this.lease = lease;
     return lease;
   }
 
   /** Re-read what etcd holds for this IOC, write the difference, then mark the upload complete and the IOC alive. */
-  private async uploadOnce(lease: Lease): Promise<UploadReport> {
+  private async uploadOnce(lease: LeaseKeeper): Promise<UploadReport> {
     const t0 = performance.now();
     this.pendingSync = false;
     const { client, keys, iocId, records } = this.opts;
@@ -167,7 +165,8 @@ export class IocPublisher {
       await commitOps(client, [this.infoOp('uploading')], 'mark upload started');
       await this.commitConcurrently(batchOps(plan.ops));
     }
-    const leaseId = await lease.grant();
+    const leaseId = lease.id;
+    if (leaseId === null || lease.isEnded) throw new PvsError('PVS_LEASE_LOST', 'liveness lease lost during the upload', { retryable: true });
     const alive: Alive = { uploadId: this.uploadId, since: this.now().toISOString(), writer: this.opts.writer };
     const revision = await commitOps(client, [
       this.infoOp('complete'),
@@ -213,9 +212,9 @@ export class IocPublisher {
    * Resolves when the loop must run again: the lease was lost (it is granted anew and everything re-published), the
    * IOC went up or down, or the publisher is stopping.
    */
-  private waitForTrouble(lease: Lease): Promise<void> {
+  private waitForTrouble(lease: LeaseKeeper): Promise<void> {
     return new Promise<void>((resolve) => {
-      if (this.stopping || this.pendingSync || lease.revoked()) return resolve();
+      if (this.stopping || this.pendingSync || lease.isEnded) return resolve();
       this.wake = () => { this.wake = null; resolve(); };
     });
   }

@@ -17,11 +17,6 @@ export function defaultMarginMs(ttlMs: number): number {
   return Math.min(Math.max(500, Math.round(ttlMs * 0.3)), Math.floor(ttlMs / 2));
 }
 
-/** Interval between keep-alives: a fifth of the TTL, so two may be lost before the margin is reached. */
-export function keepaliveIntervalMs(ttlMs: number): number {
-  return Math.max(100, Math.floor(ttlMs / 5));
-}
-
 /** Tracks the last acknowledged keep-alive of one lease and answers "may I still act as its holder at `now`?". */
 export class LeaseClock {
   private ackedSentAt: number;
