@@ -8,12 +8,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Authenticator } from '../adapters/auth/authenticator.js';
+import { memberGuardsOf } from '../adapters/etcd/client.js';
 import { commitGuarded } from '../adapters/etcd/guarded-commit.js';
 import { Mirror } from '../adapters/etcd/mirror.js';
 import { loadSnapshotAt } from '../adapters/etcd/snapshot-at.js';
 import type { HistoryDeps } from '../adapters/http/history-routes.js';
 import { PvsError } from '../core/errors.js';
 import { buildApp } from '../adapters/http/app.js';
+import { installMirrorMetrics } from '../adapters/http/http-metrics.js';
 import type { HealthReport, ServiceInfo } from '../adapters/http/service-routes.js';
 import type { ChangeListener } from '../adapters/http/watch-route.js';
 import type { AuthFile, Principal } from '../core/auth/principal.js';
@@ -59,6 +61,26 @@ export interface ApiRuntime {
   authenticate(authorization: string | undefined): Promise<Principal | null>;
   start(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Default bound on the mirror's lag past which `/healthz` answers 503 (`pvsync serve --max-lag`). */
+export const DEFAULT_MAX_LAG_MS = 5000;
+
+/**
+ * The mirror part of a health report: healthy while the mirror runs, has its watch up, and its watch was proven
+ * current with etcd within `maxLagMs`; the detail has the lag and the etcd members this replica avoids.
+ */
+export function mirrorHealth(mirror: Mirror, client: Etcd3, maxLagMs = DEFAULT_MAX_LAG_MS): { ok: boolean; mirror: Record<string, unknown> } {
+  const lag = mirror.lag();
+  const ok = mirror.ready && !mirror.stopped && lag.ms <= maxLagMs;
+  return {
+    ok,
+    mirror: {
+      ready: mirror.ready, stopped: mirror.stopped, revision: mirror.revision,
+      lagSeconds: lag.ms / 1000, lagRevisions: lag.revisions, maxLagSeconds: maxLagMs / 1000,
+      clusterRevision: lag.clusterRevision, avoidedMembers: (memberGuardsOf(client)?.view() ?? []).filter((m) => m.isolated),
+    },
+  };
 }
 
 /** Build one replica. */
@@ -122,6 +144,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
       ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
     },
   });
+  installMirrorMetrics(o.registry, { lag: () => mirror.lag(), members: () => memberGuardsOf(o.client)?.view() ?? [] });
   return {
     directory, mirror, journal, app, authenticate,
     start: () => mirror.start(),

@@ -33,6 +33,8 @@ export class Keyspace {
   get propertyDefsPrefix(): string { return `${this.root}defs/properties/`; }
   /** `<root>defs/tags/`: prefix of the tag definitions. */
   get tagDefsPrefix(): string { return `${this.root}defs/tags/`; }
+  /** `<root>progress-probe`: read and watched by the mirror's progress check, never written. */
+  get progressProbe(): string { return `${this.root}progress-probe`; }
 
   /** `<root>iocs/<ioc>/info`: the IOC's identity, environment and upload state (IocInfo JSON). */
   iocInfo(iocId: string): string { return `${this.iocsPrefix}${escapeSegment(iocId)}/info`; }

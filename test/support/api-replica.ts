@@ -6,7 +6,7 @@ import type { Etcd3 } from 'etcd3';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { hashPassword } from '../../src/adapters/auth/passwords.js';
-import { createApiRuntime, type ApiRuntime } from '../../src/apps/api-runtime.js';
+import { createApiRuntime, mirrorHealth, type ApiRuntime } from '../../src/apps/api-runtime.js';
 import type { AuthFile } from '../../src/core/auth/principal.js';
 import type { Keyspace } from '../../src/core/keyspace.js';
 import { etcdClient } from './cluster.js';
@@ -46,14 +46,19 @@ export interface Replica extends ApiRuntime {
 }
 
 /** Build and start one replica on `keys`. */
-export async function startReplica(keys: Keyspace, opts: { heartbeatMs?: number } = {}): Promise<Replica> {
-  const client = etcdClient();
+export async function startReplica(
+  keys: Keyspace, opts: { heartbeatMs?: number; endpoints?: readonly string[]; maxLagMs?: number } = {},
+): Promise<Replica> {
+  const client = etcdClient(opts.endpoints);
   const rt = createApiRuntime({
     client, keys, log: pino({ level: 'silent' }), registry: new Registry(), auth: await testAuthFile(),
     owner: 'pvsync', limits: { defaultSize: 10_000, maxSize: 1_000_000 },
     ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
     serviceInfo: () => ({ version: 'test', backend: () => ({ status: 'Connected' }) }),
-    health: (m) => ({ ok: m.ready, etcd: 'test', revision: m.revision }),
+    health: (m) => {
+      const h = mirrorHealth(m, client, opts.maxLagMs);
+      return { ok: h.ok, etcd: 'test', revision: m.revision, mirror: h.mirror };
+    },
   });
   await rt.start();
   return { ...rt, client, stop: async () => { await rt.close(); client.close(); } };

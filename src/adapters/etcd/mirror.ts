@@ -9,8 +9,10 @@ import type { Logger } from 'pino';
 import type { Keyspace } from '../../core/keyspace.js';
 import { decodeChange } from '../../core/directory/decode.js';
 import type { DirectoryEvent } from '../../core/directory/events.js';
+import { memberGuardsOf } from './client.js';
 import { wrapEtcdError } from './errors.js';
 import { scanPrefix } from './kv.js';
+import { WatchProgress, type WatchLag } from './watch-progress.js';
 
 // etcd 3.4 walks the whole rest of the range for every limited page: few large pages load far faster than many
 // small ones (30 000 record keys are ~5 MB, well under the client's 64 MiB receive limit).
@@ -32,6 +34,8 @@ export interface MirrorOptions {
   readonly log: Logger;
   /** Keys per page of the snapshot (default 30 000). */
   readonly pageSize?: number;
+  /** Timing of the progress check that notices a silent watch (watch-progress.ts). */
+  readonly progress?: { readonly intervalMs?: number; readonly timeoutMs?: number; readonly stallMs?: number };
 }
 
 /** Follows the keyspace into a sink. Emits `applied` (revision) after every applied revision, `resynced` after a re-list. */
@@ -43,14 +47,31 @@ export class Mirror extends EventEmitter {
   /** Values that failed validation and were not applied. */
   rejected = 0;
   private watcher: Watcher | null = null;
-  private stopped = false;
+  private isStopped = false;
   private connected = false;
   private readonly log: Logger;
   private readonly waiters: { revision: number; resolve: () => void }[] = [];
+  private readonly progress: WatchProgress;
 
   constructor(private readonly opts: MirrorOptions) {
     super();
     this.log = opts.log.child({ component: 'mirror' });
+    const guards = memberGuardsOf(opts.client);
+    this.progress = new WatchProgress({
+      client: opts.client, probeKey: opts.keys.progressProbe, log: this.log, watching: () => this.connected,
+      ...(guards === undefined ? {} : { resetStreams: () => guards.cancelStreams() }),
+      ...opts.progress,
+    });
+  }
+
+  /** How far behind etcd the mirror is (time since its watch was last proven current, and revisions). */
+  lag(): WatchLag {
+    return this.progress.lag();
+  }
+
+  /** True once stop() was called. */
+  get stopped(): boolean {
+    return this.isStopped;
   }
 
   /** True once a snapshot is loaded and the watch stream is up. */
@@ -61,11 +82,13 @@ export class Mirror extends EventEmitter {
   /** Load the snapshot and start watching; retries until etcd answers (or stop() is called). */
   async start(): Promise<void> {
     await this.resync();
+    this.progress.start();
   }
 
   /** Stop watching. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.isStopped = true;
+    this.progress.stop();
     const w = this.watcher;
     this.watcher = null;
     await w?.cancel().catch(() => undefined);
@@ -79,7 +102,7 @@ export class Mirror extends EventEmitter {
 
   private async resync(): Promise<void> {
     let failures = 0;
-    while (!this.stopped) {
+    while (!this.isStopped) {
       try {
         // Decoded page by page: the raw pages are dropped as soon as read (1M keys would otherwise sit twice in memory).
         let events: DirectoryEvent[] = [];
@@ -89,6 +112,7 @@ export class Mirror extends EventEmitter {
         this.opts.sink.apply(events, snap.revision);
         events = [];
         this.revision = snap.revision;
+        this.progress.proven(snap.revision);
         this.log.info({ revision: snap.revision, keys: snap.keys }, 'snapshot loaded');
         await this.watchFrom(snap.revision + 1);
         this.emit('resynced', snap.revision);
@@ -107,7 +131,7 @@ export class Mirror extends EventEmitter {
   private async watchFrom(startRevision: number): Promise<void> {
     const watcher = await this.opts.client.watch().prefix(this.opts.keys.root)
       .startRevision(String(startRevision)).create();
-    if (this.stopped) {
+    if (this.isStopped) {
       await watcher.cancel();
       return;
     }
@@ -133,7 +157,7 @@ export class Mirror extends EventEmitter {
       this.connected = false;
       if (this.watcher === watcher) this.watcher = null;
       void watcher.cancel().catch(() => undefined);
-      if (!this.stopped) {
+      if (!this.isStopped) {
         this.relists++;
         void this.resync();
       }

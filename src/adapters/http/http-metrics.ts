@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics of the HTTP API and the directory behind it: request counts and latency per route, channel
- * count, applied etcd revision and name conflicts (read at scrape time).
+ * count, applied etcd revision and name conflicts, and the mirror's lag and avoided etcd members (read at scrape time).
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -48,5 +48,33 @@ export function installHttpMetrics(app: FastifyInstance, registry: Registry, dir
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     done();
+  });
+}
+
+/** What the mirror gauges read when scraped. */
+export interface MirrorGaugeSource {
+  lag(): { readonly ms: number; readonly revisions: number };
+  /** etcd members this replica's client avoids now (isolated: 1, usable: 0). */
+  members(): readonly { readonly member: string; readonly isolated: boolean }[];
+}
+
+/** Register the mirror's lag and the etcd member isolation gauges in `registry`. */
+export function installMirrorMetrics(registry: Registry, mirror: MirrorGaugeSource): void {
+  for (const n of ['pvsync_mirror_lag_seconds', 'pvsync_mirror_lag_revisions', 'pvsync_etcd_member_isolated']) fresh(registry, n);
+  new Gauge({
+    name: 'pvsync_mirror_lag_seconds', help: 'Time since the mirror\'s watch was last proven current with etcd',
+    registers: [registry], collect() { this.set(mirror.lag().ms / 1000); },
+  });
+  new Gauge({
+    name: 'pvsync_mirror_lag_revisions', help: 'etcd revisions the cluster is ahead of what the mirror\'s watch has proven',
+    registers: [registry], collect() { this.set(mirror.lag().revisions); },
+  });
+  new Gauge({
+    name: 'pvsync_etcd_member_isolated', help: 'Whether this replica avoids an etcd member (silent, or without a leader)',
+    labelNames: ['member'] as const, registers: [registry],
+    collect() {
+      this.reset();
+      for (const m of mirror.members()) this.set({ member: m.member }, m.isolated ? 1 : 0);
+    },
   });
 }

@@ -11,7 +11,7 @@ import { archiverRoutes } from '../../adapters/http/archiver-routes.js';
 import { requireRole, type AuthFile } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT } from '../../core/keyspace.js';
-import { createApiRuntime } from '../api-runtime.js';
+import { DEFAULT_MAX_LAG_MS, createApiRuntime, mirrorHealth } from '../api-runtime.js';
 import { rootLogger } from '../logger.js';
 import { resolveEndpoints, resolveRoot, withEndpoints, withRoot } from '../options.js';
 
@@ -27,6 +27,7 @@ interface ServeOptions {
   demoAuth?: boolean;
   endpoints?: string;
   root?: string;
+  maxLag: string;
 }
 
 const VERSION = '0.1.0';
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .option('--max-size <n>', 'largest ~size a query may ask for (the result ceiling)', '1000000')
     .option('--default-size <n>', 'page size when a query has no ~size (upstream: 10 000)', '10000')
     .option('--auth-file <path>', 'users allowed to write: YAML/JSON with scrypt hashes (env PVSYNC_AUTH_FILE)', process.env['PVSYNC_AUTH_FILE'])
+    .option('--max-lag <seconds>', '/healthz answers 503 when the mirror is not proven current with etcd for this long', String(DEFAULT_MAX_LAG_MS / 1000))
     .option('--archiver-group <name>', 'archiver group served at /api/v1/archiver and /archiver/*', 'default')
     .option('--demo-auth', "enable ChannelFinder's demo users admin/adminPass (ADMIN) and user/userPass (USER)", false);
   withRoot(withEndpoints(cmd)).action(async (opts: ServeOptions) => runServe(opts));
@@ -56,12 +58,14 @@ async function runServe(opts: ServeOptions): Promise<void> {
   if (!Number.isInteger(defaultSize) || defaultSize < 1 || defaultSize > maxSize) {
     throw new PvsError('PVS_CONFIG', `--default-size must be a positive integer up to --max-size, got ${opts.defaultSize}`);
   }
+  const maxLag = Number(opts.maxLag);
+  if (!Number.isFinite(maxLag) || maxLag <= 0) throw new PvsError('PVS_CONFIG', `--max-lag must be a positive number of seconds, got ${opts.maxLag}`);
   let auth: AuthFile | undefined = opts.authFile === undefined ? undefined : await loadAuthFile(opts.authFile);
   if (opts.demoAuth === true) auth = mergeAuthFiles(await demoAuthFile(), auth ?? { users: {} });
   const log = rootLogger('pvsync-serve');
   const endpoints = resolveEndpoints(opts.endpoints);
   const keys = new Keyspace(resolveRoot(opts.root, ROOT));
-  const client = createEtcdClient(endpoints);
+  const client = createEtcdClient(endpoints, { log });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -74,10 +78,13 @@ async function runServe(opts: ServeOptions): Promise<void> {
       version: VERSION,
       backend: () => ({ status: mirror.ready ? 'Connected' : 'Disconnected', clusterName: 'etcd', version: 'etcd 3.4' }),
     }),
-    health: (mirror, directory) => ({
-      ok: mirror.ready, etcd: { endpoints, watching: mirror.ready }, revision: mirror.revision,
-      channels: directory.size, relists: mirror.relists, rejectedValues: mirror.rejected,
-    }),
+    health: (mirror, directory) => {
+      const m = mirrorHealth(mirror, client, maxLag * 1000);
+      return {
+        ok: m.ok, etcd: { endpoints, watching: mirror.ready }, revision: mirror.revision, mirror: m.mirror,
+        channels: directory.size, relists: mirror.relists, rejectedValues: mirror.rejected,
+      };
+    },
   });
   const { app, mirror, directory } = runtime;
   // Archiver HA over HTTP: status, switchover, and /archiver/* redirected to the active node.
