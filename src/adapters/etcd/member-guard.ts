@@ -24,9 +24,14 @@ function isStream(v: unknown): v is CancellableStream {
     && typeof (v as { then?: unknown }).then !== 'function';
 }
 
+interface UnaryCall {
+  readonly startedAt: number;
+  readonly reject: (err: Error) => void;
+}
+
 interface MemberCalls {
   readonly streams: Set<CancellableStream>;
-  readonly unary: Set<(err: Error) => void>;
+  readonly unary: Set<UnaryCall>;
 }
 
 /** The isolation state and fault handling of every member of one client. */
@@ -79,14 +84,15 @@ export class MemberGuards {
     }
     let reject!: (err: Error) => void;
     const isolated = new Promise<never>((_, r) => { reject = r; });
-    calls.unary.add(reject);
+    const call: UnaryCall = { startedAt: this.now(), reject };
+    calls.unary.add(call);
     try {
       return await Promise.race([result, isolated]);
     } catch (err) {
       this.failed(member, err);
       throw err;
     } finally {
-      calls.unary.delete(reject);
+      calls.unary.delete(call);
     }
   }
 
@@ -112,10 +118,30 @@ export class MemberGuards {
       const streams = calls === undefined ? [] : [...calls.streams];
       const unary = calls === undefined ? [] : [...calls.unary];
       this.log.warn({ member: c.member, reason: c.reason, streams: streams.length, calls: unary.length }, 'etcd member isolated');
-      for (const reject of unary) reject(new GRPCUnavailableError(`etcd member ${c.member} isolated (${c.reason})`));
+      for (const u of unary) u.reject(new GRPCUnavailableError(`etcd member ${c.member} isolated (${c.reason})`));
       // The streams' owners (etcd3's watch manager, a keep-alive attempt) see an error and start again elsewhere.
       for (const s of streams) s.cancel();
     }
+  }
+
+  /**
+   * The cluster has a new leader (seen by the probes): fail every unary call started before `before` with a
+   * retryable error, so that etcd3 sends it again. A follower forwards a proposal to the leader it knows; one
+   * forwarded to a leader that went silent is lost, and etcd answers it only when its request timeout (5 s and
+   * more) expires. Retrying is safe: pvsync's writes are idempotent puts or guarded transactions.
+   */
+  leaderChanged(before: number): number {
+    let n = 0;
+    for (const calls of this.calls.values()) {
+      for (const u of [...calls.unary]) {
+        if (u.startedAt >= before) continue;
+        calls.unary.delete(u);
+        u.reject(new GRPCUnavailableError('etcd leader changed while the call was in flight'));
+        n++;
+      }
+    }
+    if (n > 0) this.log.info({ calls: n }, 'etcd leader changed: calls in flight sent again');
+    return n;
   }
 
   /** Cancel every open stream of this client (a watch found silent by its owner is then re-established). */

@@ -24,6 +24,8 @@ export class MemberProber {
   private stopped = false;
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
+  /** The leader most members named in the last round that had one. */
+  private leader: string | undefined;
 
   constructor(
     private readonly guards: MemberGuards,
@@ -54,15 +56,26 @@ export class MemberProber {
 
   private async loop(): Promise<void> {
     if (this.stopped) return;
+    const startedAt = Date.now();
     const results = new Map<string, ProbeResult>();
-    await Promise.all(this.guards.members.map(async (m) => { results.set(m, await this.probe(m)); }));
+    const leaders = new Map<string, number>();
+    await Promise.all(this.guards.members.map(async (m) => {
+      const r = await this.probe(m);
+      results.set(m, r.result);
+      if (r.leader !== undefined) leaders.set(r.leader, (leaders.get(r.leader) ?? 0) + 1);
+    }));
     if (this.stopped) return;
     this.guards.probed(results);
+    const leader = [...leaders.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+    if (leader !== undefined) {
+      if (this.leader !== undefined && leader !== this.leader) this.guards.leaderChanged(startedAt);
+      this.leader = leader;
+    }
     this.timer = setTimeout(() => void this.loop(), this.intervalMs);
     this.timer.unref();
   }
 
-  private async probe(member: string): Promise<ProbeResult> {
+  private async probe(member: string): Promise<{ result: ProbeResult; leader?: string }> {
     let client = this.clients.get(member);
     if (client === undefined) {
       client = this.singleMemberClient(member);
@@ -71,14 +84,15 @@ export class MemberProber {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), this.timeoutMs); });
     const status = client.maintenance.status({ deadline: Date.now() + this.timeoutMs })
-      .then((s): ProbeResult => (s.leader === '0' || s.leader === '' ? 'no-leader' : 'ok'), (): ProbeResult => 'error');
-    const result = await Promise.race([status, timeout]);
+      .then((s) => (s.leader === '0' || s.leader === '' ? { result: 'no-leader' as const } : { result: 'ok' as const, leader: s.leader }),
+        () => ({ result: 'error' as const }));
+    const r = await Promise.race([status, timeout.then(() => ({ result: 'timeout' as const }))]);
     clearTimeout(timer);
-    if (result !== 'ok' && result !== 'no-leader') {
-      this.log.debug({ member, result }, 'etcd member probe failed');
+    if (r.result !== 'ok' && r.result !== 'no-leader') {
+      this.log.debug({ member, result: r.result }, 'etcd member probe failed');
       this.clients.delete(member);
       client.close();
     }
-    return result;
+    return r;
   }
 }
