@@ -9,7 +9,7 @@ import { hashPassword } from '../../src/adapters/auth/passwords.js';
 import { createApiRuntime, mirrorHealth, type ApiRuntime } from '../../src/apps/api-runtime.js';
 import type { AuthFile } from '../../src/core/auth/principal.js';
 import type { Keyspace } from '../../src/core/keyspace.js';
-import { etcdClient } from './cluster.js';
+import { createEtcdClient } from '../../src/adapters/etcd/client.js';
 
 /** Test users: name → [roles, groups]; every password is `NAMEPass`. */
 export const TEST_USERS = {
@@ -49,7 +49,9 @@ export interface Replica extends ApiRuntime {
 export async function startReplica(
   keys: Keyspace, opts: { heartbeatMs?: number; endpoints?: readonly string[]; maxLagMs?: number } = {},
 ): Promise<Replica> {
-  const client = etcdClient(opts.endpoints);
+  // cluster.ts needs vitest's state: imported only for the shared test cluster, so benches can use explicit endpoints.
+  const client = opts.endpoints === undefined ? (await import('./cluster.js')).etcdClient()
+    : createEtcdClient(opts.endpoints, { callTimeoutMs: 5000, dialTimeoutMs: 2000 });
   const rt = createApiRuntime({
     client, keys, log: pino({ level: 'silent' }), registry: new Registry(), auth: await testAuthFile(),
     owner: 'pvsync', limits: { defaultSize: 10_000, maxSize: 1_000_000 },

@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3 } from 'etcd3';
-import { createEtcdClient } from '../../src/adapters/etcd/client.js';
+import { createEtcdClient, memberGuardsOf } from '../../src/adapters/etcd/client.js';
 import { Keyspace } from '../../src/core/keyspace.js';
 import { basic, startReplica, type Replica } from './api-replica.js';
 import { ArchiverHarness } from './archiver-harness.js';
@@ -170,6 +170,8 @@ export class PartitionScenario {
     const before = await this.archivers.status();
     if (before.active === null) throw new Error('no active archiver before the cut');
     const activeBefore = { node: before.active.node, token: before.active.token };
+    // The worst case the issue met: the member carries both replicas' watch streams.
+    await this.steerWatches(this.cluster.member(member).endpoint);
     const ticksBefore = this.ticks.length;
     const inactiveBefore = this.inactive.length;
     const cutAt = await this.cluster.cut(member);
@@ -199,6 +201,20 @@ export class PartitionScenario {
       activeRunsInWindow: runsOf(mine).length, activeMaxGapMs: maxGap(mine),
       rejoinMs, replicasEqualEtcd: await this.replicasEqualEtcd(),
     };
+  }
+
+  /** Re-establish each replica's watch until it runs on `endpoint` (etcd3 picks a member at random). */
+  private async steerWatches(endpoint: string): Promise<void> {
+    for (const r of this.replicas) {
+      const g = memberGuardsOf(r.client);
+      if (g === undefined) throw new Error('replica client without member guards');
+      for (let i = 0; g.streamsOn(endpoint) === 0; i++) {
+        if (i >= 50) throw new Error(`could not move a watch onto ${endpoint}`);
+        g.cancelStreams();
+        await sleep(250); // etcd3 re-establishes the stream after a back-off of ~128 ms
+        await until('the watch is re-established', () => r.mirror.ready && g.members.some((m) => g.streamsOn(m) > 0), 10_000);
+      }
+    }
   }
 
   /** Both replicas answer exactly what a replica freshly loaded from etcd answers (retried for up to 5 s). */

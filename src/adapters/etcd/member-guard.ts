@@ -156,6 +156,11 @@ export class MemberGuards {
     return n;
   }
 
+  /** Open streams (watch, keep-alive) on `member` now. */
+  streamsOn(member: string): number {
+    return this.calls.get(member)?.streams.size ?? 0;
+  }
+
   /** Every member's isolation state now. */
   view(): MemberView[] {
     return this.health.view(this.now());
