@@ -186,7 +186,23 @@ export class NetnsCluster {
     return Date.now();
   }
 
-  /** Undo `cut(name)`. */
+  /**
+   * Cut `name` off from its peers only (peer port 2380 dropped both ways; clients still reach it): the member loses
+   * its leader but keeps answering clients.
+   */
+  async cutPeers(name: string): Promise<number> {
+    const m = this.member(name);
+    await sh('ip', ['netns', 'exec', m.ns, 'nft', '-f', '-'], [
+      'table inet pvsync_cut {',
+      '  chain input { type filter hook input priority -300; policy accept; tcp dport 2380 drop; tcp sport 2380 drop; }',
+      '  chain output { type filter hook output priority -300; policy accept; tcp dport 2380 drop; tcp sport 2380 drop; }',
+      '}',
+    ].join('\n'));
+    m.cut = true;
+    return Date.now();
+  }
+
+  /** Undo `cut(name)` or `cutPeers(name)`. */
   async heal(name: string): Promise<number> {
     const m = this.member(name);
     await sh('ip', ['netns', 'exec', m.ns, 'nft', 'delete', 'table', 'inet', 'pvsync_cut']);

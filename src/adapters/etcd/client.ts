@@ -55,8 +55,9 @@ export function createEtcdClient(endpoints: readonly string[], opts: EtcdClientO
       'grpc.use_local_subchannel_pool': 1,
     },
   };
-  const guards = new MemberGuards(endpoints, log);
-  const prober = opts.probe === false || endpoints.length < 2 ? null : new MemberProber(guards, (member) => new Etcd3({
+  const probed = opts.probe !== false && endpoints.length >= 2;
+  const guards = new MemberGuards(endpoints, log, probed);
+  const prober = !probed ? null : new MemberProber(guards, (member) => new Etcd3({
     ...base, hosts: [member], faultHandling: { host: () => noop, global: noop },
   }), log, opts.probe ?? {});
   return new PvsEtcdClient({

@@ -40,7 +40,14 @@ export class MemberGuards {
   private readonly calls = new Map<string, MemberCalls>();
   private readonly now: () => number;
 
-  constructor(readonly members: readonly string[], private readonly log: Logger, now: () => number = Date.now) {
+  /**
+   * `probed`: whether a MemberProber feeds these guards. Without one, failed calls isolate nobody (only probes
+   * could bring the member back).
+   */
+  constructor(
+    readonly members: readonly string[], private readonly log: Logger, private readonly probed: boolean,
+    now: () => number = Date.now,
+  ) {
     this.now = now;
     this.health = new MemberHealth(members, {}, now());
     for (const m of members) this.calls.set(m, { streams: new Set(), unary: new Set() });
@@ -98,13 +105,13 @@ export class MemberGuards {
 
   /** A call through `member` failed: a timeout or an unavailable member isolates it (see MemberHealth.callFailed). */
   private failed(member: string, err: unknown): void {
-    if (!(err instanceof GRPCDeadlineExceededError || err instanceof GRPCUnavailableError)) return;
+    if (!this.probed || !(err instanceof GRPCDeadlineExceededError || err instanceof GRPCUnavailableError)) return;
     const change = this.health.callFailed(member, this.now());
     if (change !== null) this.apply([change]);
   }
 
   /** Feed one round of probe results (from the prober). */
-  probed(results: ReadonlyMap<string, ProbeResult>): void {
+  probeRound(results: ReadonlyMap<string, ProbeResult>): void {
     this.apply(this.health.round(results, this.now()));
   }
 

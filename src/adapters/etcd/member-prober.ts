@@ -65,7 +65,7 @@ export class MemberProber {
       if (r.leader !== undefined) leaders.set(r.leader, (leaders.get(r.leader) ?? 0) + 1);
     }));
     if (this.stopped) return;
-    this.guards.probed(results);
+    this.guards.probeRound(results);
     const leader = [...leaders.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
     if (leader !== undefined) {
       if (this.leader !== undefined && leader !== this.leader) this.guards.leaderChanged(startedAt);
