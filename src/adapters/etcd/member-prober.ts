@@ -24,8 +24,9 @@ export class MemberProber {
   private stopped = false;
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
-  /** The leader most members named in the last round that had one. */
+  /** The leader a majority of members named last, and what each member named in its last answer. */
   private leader: string | undefined;
+  private readonly named = new Map<string, string>();
 
   constructor(
     private readonly guards: MemberGuards,
@@ -56,23 +57,32 @@ export class MemberProber {
 
   private async loop(): Promise<void> {
     if (this.stopped) return;
-    const startedAt = Date.now();
     const results = new Map<string, ProbeResult>();
-    const leaders = new Map<string, number>();
     await Promise.all(this.guards.members.map(async (m) => {
       const r = await this.probe(m);
       results.set(m, r.result);
-      if (r.leader !== undefined) leaders.set(r.leader, (leaders.get(r.leader) ?? 0) + 1);
+      this.sawLeader(m, r.leader);
     }));
     if (this.stopped) return;
     this.guards.probeRound(results);
-    const leader = [...leaders.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-    if (leader !== undefined) {
-      if (this.leader !== undefined && leader !== this.leader) this.guards.leaderChanged(startedAt);
-      this.leader = leader;
-    }
     this.timer = setTimeout(() => void this.loop(), this.intervalMs);
     this.timer.unref();
+  }
+
+  /**
+   * Track the leader each member names; once a majority names a new one, calls in flight are sent again. Checked as
+   * each answer arrives, not at the end of the round: a silent member would hold the round for a whole deadline.
+   */
+  private sawLeader(member: string, leader: string | undefined): void {
+    if (leader === undefined) this.named.delete(member);
+    else this.named.set(member, leader);
+    const counts = new Map<string, number>();
+    for (const l of this.named.values()) counts.set(l, (counts.get(l) ?? 0) + 1);
+    for (const [l, n] of counts) {
+      if (n * 2 <= this.guards.members.length || l === this.leader) continue;
+      if (this.leader !== undefined) this.guards.leaderChanged(Date.now());
+      this.leader = l;
+    }
   }
 
   private async probe(member: string): Promise<{ result: ProbeResult; leader?: string }> {
