@@ -50,7 +50,7 @@ async function runAgent(o: AgentOpts): Promise<void> {
   if (h.cmd !== undefined) checks.push({ check: commandCheck(h.cmd, h.timeoutMs, runCommand, baseEnv), scope: 'always' });
   const ttlMs = s.agent.ttlS * 1000;
   const client = createEtcdClient(endpoints, {
-    callTimeoutMs: Math.max(300, Math.min(2000, Math.floor(ttlMs / 3))), dialTimeoutMs: Math.max(300, Math.floor(ttlMs / 3)),
+    callTimeoutMs: Math.max(300, Math.min(2000, Math.floor(ttlMs / 3))), dialTimeoutMs: Math.max(300, Math.floor(ttlMs / 3)), log,
   });
   const agent = new ArchiverAgent(s.agent, { client, log, checks, baseEnv });
   log.info({ node: s.agent.node, group: s.agent.group, ttl: s.agent.ttlS, marginMs: s.agent.marginMs, endpoints }, 'archiver agent starting');

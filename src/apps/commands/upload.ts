@@ -66,7 +66,7 @@ async function runUpload(opts: UploadOptions): Promise<void> {
   log.info({ ioc: iocId, records: parsed.records.length, diagnostics: parsed.diagnostics.length, errors: errors.length }, 'IOC configuration read');
 
   const endpoints = resolveEndpoints(opts.endpoints);
-  const client = createEtcdClient(endpoints);
+  const client = createEtcdClient(endpoints, { log });
   const publisher = new IocPublisher({
     client, keys: new Keyspace(resolveRoot(opts.root, ROOT)), iocId, iocName, hostName, iocIP: localAddress(),
     env: publishedEnv(parsed.env), records: parsed.records, ttlSeconds: ttl,
