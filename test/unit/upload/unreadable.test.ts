@@ -2,7 +2,11 @@
  * An unreadable file loses nothing: records carry where they are defined, the parse reports which files it could
  * not read, and the upload plan leaves the records last published from those files exactly as they are.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nodeFileSource } from '../../../src/adapters/fs/file-source.js';
 import { parseStartup } from '../../../src/core/dbfile/startup.js';
 import type { FileSource } from '../../../src/core/dbfile/file-source.js';
 import { isPvsError } from '../../../src/core/errors.js';
@@ -166,6 +170,26 @@ describe('an unreadable file keeps the records last published from it', () => {
       code: 'PVS_DB_FILE', file: '/ioc/st.cmd', line: 3, col: 15, unreadable: '/ioc/db/b.db',
       message: "cannot open database file 'b.db' (tried /ioc/db/b.db): ESTALE",
     }]);
+  });
+});
+
+describe('nodeFileSource', () => {
+  it('reads files, and says why one cannot be read instead of throwing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pvsync-fs-'));
+    try {
+      writeFileSync(join(dir, 'x.db'), 'record(ai, "X") {}\n');
+      const fs = nodeFileSource();
+      expect(fs.readText(join(dir, 'x.db'))).toBe('record(ai, "X") {}\n');
+      expect(fs.failure?.(join(dir, 'x.db'))).toBeUndefined();
+      expect(fs.readText(join(dir, 'nope.db'))).toBeUndefined();
+      expect(fs.failure?.(join(dir, 'nope.db'))).toBe('ENOENT');
+      expect(fs.readText(dir)).toBeUndefined(); // a directory
+      expect(fs.failure?.(dir)).toBe('EISDIR');
+      expect(fs.readText(join(dir, 'x.db', 'y'))).toBeUndefined();
+      expect(fs.failure?.(join(dir, 'x.db', 'y'))).toBe('ENOTDIR');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
