@@ -6,8 +6,10 @@ import { alive, info, rec } from '../directory/build-events.js';
 
 const A = 'IOCA@host-a';
 const LONG = 'A'.repeat(10_000);
-// 20 `?*` pairs and a Q: exponential for a backtracking RegExp against a long run of A.
+// 20 `?*` pairs and a Q: exponential for a backtracking RegExp against a long run of A. The second ends in a star
+// (no fixed tail to fail on) and a run of literals that every start position must walk: the matcher's worst case.
 const HOSTILE = '?*'.repeat(20) + 'Q';
+const WORST = '*' + 'a'.repeat(200) + 'b*';
 
 describe('HTTP app: hostile glob patterns finish', () => {
   let app: ReturnType<typeof buildApp>;
@@ -40,6 +42,10 @@ describe('HTTP app: hostile glob patterns finish', () => {
   // One generous bound for all of it: a backtracking matcher would not finish any of these in hours.
   it('in ~name, property values, property names and tags, with the right answers', { timeout: 30_000 }, async () => {
     expect(await names(`~name=${encodeURIComponent(HOSTILE)}`)).toEqual([]);
+    expect(await names(`~name=${encodeURIComponent(HOSTILE + '*')}`)).toEqual([]);
+    expect(await names(`~name=${encodeURIComponent(WORST)}`)).toEqual([]);
+    expect(await names(`archive=${encodeURIComponent(WORST)}`)).toEqual([]);
+    expect(await names(`~tag=${encodeURIComponent(WORST)}`)).toEqual([]);
     expect(await names(`~name=${encodeURIComponent('?*'.repeat(20) + 'A')}`)).toEqual([LONG]);
     expect(await names(`recordDesc=${encodeURIComponent('?*'.repeat(20) + 'Q')}`)).toEqual([]);
     expect(await names(`archive=${encodeURIComponent(HOSTILE)}`)).toEqual([]);
