@@ -7,10 +7,12 @@ import type { Etcd3 } from 'etcd3';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { Authenticator } from '../adapters/auth/authenticator.js';
+import { Authenticator, type PasswordCheckGate } from '../adapters/auth/authenticator.js';
 import { commitGuarded } from '../adapters/etcd/guarded-commit.js';
 import { Mirror } from '../adapters/etcd/mirror.js';
+import { etcdRevision } from '../adapters/etcd/kv.js';
 import { loadSnapshotAt } from '../adapters/etcd/snapshot-at.js';
+import { RevisionWaiters } from '../adapters/http/revision-waiters.js';
 import type { HistoryDeps } from '../adapters/http/history-routes.js';
 import { PvsError } from '../core/errors.js';
 import { buildApp } from '../adapters/http/app.js';
@@ -37,6 +39,15 @@ export interface ApiRuntimeOptions {
   readonly limits?: QueryLimits;
   readonly journal?: JournalLimits;
   readonly heartbeatMs?: number;
+  /** Largest request body in bytes (buildApp's default without). */
+  readonly bodyLimit?: number;
+  /** Longest a write waits for this replica to show it before 503 PVS_MIRROR_TIMEOUT (default 5 000 ms). */
+  readonly writeWaitMs?: number;
+  /** Password checks allowed per client address and window (default 10 a minute). */
+  readonly loginLimit?: { readonly max: number; readonly windowMs: number };
+  /** Watch streams allowed in total and per client address (defaults 1 000 and 16). */
+  readonly maxWatches?: number;
+  readonly maxWatchesPerClient?: number;
   /** Log HTTP requests with this logger (none by default). */
   readonly httpLogger?: Logger;
   /**
@@ -69,16 +80,19 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
     ...(o.owner === undefined ? {} : { owner: o.owner }),
     ...(o.infoWhitelist === undefined ? {} : { infoWhitelist: o.infoWhitelist }),
   };
-  const directory = new Directory({
+  // Created before the directory, whose first apply already calls back; it reads the directory only later.
+  const waiters: RevisionWaiters = new RevisionWaiters(() => directory.revision);
+  const directory: Directory = new Directory({
     ...directoryOptions,
     onApplied: (revision, names) => {
       journal.record(revision, names);
       for (const l of listeners) l(revision, names);
+      waiters.applied(revision);
     },
   });
   const mirror = new Mirror({ client: o.client, keys: o.keys, sink: directory, log: o.log });
   const authenticator = o.auth === undefined ? null : new Authenticator(o.auth);
-  const waitFor = (revision: number): Promise<void> => mirror.waitFor(revision);
+  const waitFor = (revision: number, timeoutMs: number): Promise<boolean> => waiters.wait(revision, timeoutMs);
   const historic = new Map<number, Promise<Directory>>();
   const history: HistoryDeps = {
     currentRevision: () => mirror.revision,
@@ -101,16 +115,26 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
       return loading;
     },
   };
-  const authenticate = async (header: string | undefined): Promise<Principal | null> =>
-    (authenticator === null ? null : authenticator.authenticate(header));
+  const authenticate = async (header: string | undefined, gate?: PasswordCheckGate): Promise<Principal | null> => {
+    if (authenticator !== null) return authenticator.authenticate(header, gate);
+    // No users: every write is refused, but a wrong password still counts as one (and costs no scrypt).
+    if (header !== undefined && header.trim() !== '') {
+      await gate?.();
+      throw new PvsError('PVS_AUTH', 'bad credentials (this server has no users)');
+    }
+    return null;
+  };
   const app = buildApp({
     directory, registry: o.registry, serviceInfo: o.serviceInfo(mirror), health: () => o.health(mirror, directory),
     ...(o.httpLogger === undefined ? {} : { logger: o.httpLogger }),
     ...(o.limits === undefined ? {} : { limits: o.limits }),
+    ...(o.bodyLimit === undefined ? {} : { bodyLimit: o.bodyLimit }),
     writes: {
       keys: o.keys, waitFor,
       commit: (ops) => commitGuarded(o.client, ops),
       authenticate,
+      ...(o.writeWaitMs === undefined ? {} : { waitMs: o.writeWaitMs }),
+      ...(o.loginLimit === undefined ? {} : { loginLimit: o.loginLimit }),
     },
     history,
     watch: {
@@ -119,14 +143,19 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
         listeners.add(l);
         return () => listeners.delete(l);
       },
+      etcdRevision: () => etcdRevision(o.client, o.keys.root),
       ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
+      ...(o.maxWatches === undefined ? {} : { maxStreams: o.maxWatches }),
+      ...(o.maxWatchesPerClient === undefined ? {} : { maxStreamsPerClient: o.maxWatchesPerClient }),
     },
   });
   return {
     directory, mirror, journal, app, authenticate,
     start: () => mirror.start(),
     close: async () => {
+      // Ends every watch stream, refuses new requests (503) and waits for those in flight; their waits are bounded.
       await app.close();
+      waiters.cancelAll();
       await mirror.stop();
     },
   };

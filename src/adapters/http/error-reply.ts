@@ -22,6 +22,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   PVS_ETCD_UNAVAILABLE: 503,
   PVS_ETCD_CONFLICT: 409,
   PVS_ETCD_COMPACTED: 410, // a history revision etcd no longer keeps
+  PVS_RATE_LIMITED: 429, // with Retry-After, set by whoever refused
+  PVS_MIRROR_TIMEOUT: 503,
 };
 
 /** HTTP status for an error thrown while serving a request. */
