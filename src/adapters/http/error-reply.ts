@@ -1,6 +1,7 @@
 /**
  * Maps any error of a request to an HTTP status and the `{error, message, status, path}` body: PvsError codes by a
- * table, fastify's own errors (bad JSON, body too large, validation) by their status, anything else 500.
+ * table, fastify's own errors (bad JSON, body too large, validation) by their status, anything else 500. A PvsError's
+ * code is sent in the `X-Pvsync-Code` header.
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -45,5 +46,7 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   const message = status >= 500 && !isPvsError(err) ? 'internal error' : messageOf(err);
   if (status >= 500) request.log.error({ err, url: request.url }, 'request failed');
   if (status === 401) reply.header('www-authenticate', 'Basic realm="ChannelFinder"');
+  // The body keeps ChannelFinder's exact shape; the stable code travels beside it for scripts to match on.
+  if (isPvsError(err)) reply.header('x-pvsync-code', err.code);
   return reply.code(status).type('application/json').send(errorBody(status, message, request.url));
 }

@@ -91,6 +91,8 @@ export function registerWatchRoute(app: FastifyInstance, directory: DirectoryRea
       'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive',
       'access-control-allow-origin': '*', 'x-accel-buffering': 'no',
     });
+    // Node sends the head with the first write: a resume with nothing to replay would not even see its 200.
+    res.flushHeaders();
     let closed = false;
     const send = (event: string, id: number, data: unknown): void => {
       if (closed) return;
