@@ -26,6 +26,8 @@ export interface WatchDeps {
   waitFor(revision: number, timeoutMs: number): Promise<boolean>;
   /** etcd's current revision: a `Last-Event-ID` beyond it is refused at once (400) instead of waited for. */
   etcdRevision?(): Promise<number>;
+  /** Settles once the journal reaches back as far as it will after a start (resumes from before it wait for it). */
+  journalReady?(): Promise<void>;
   /** Interval of `progress` events in ms (default 15 000). */
   readonly heartbeatMs?: number;
   /** Open streams allowed in total (default 1 000) and per client address (default 16); beyond: 429. */
@@ -81,6 +83,9 @@ export function registerWatchRoute(app: FastifyInstance, directory: DirectoryRea
     };
     try {
       if (lastId !== null && lastId > directory.revision) await catchUp(lastId);
+      if (lastId !== null && lastId < deps.journal.floor && deps.journalReady !== undefined) {
+        await Promise.race([deps.journalReady(), new Promise((r) => setTimeout(r, aheadMs).unref())]);
+      }
     } catch (err) {
       release();
       throw err;
