@@ -25,6 +25,40 @@ const errors = { 400: { $ref: 'errorBody#' }, 401: { $ref: 'errorBody#' }, 404: 
 const WHAT: Record<Role, string> = { ADMIN: 'administer', CHANNEL: 'write channels', PROPERTY: 'write properties', TAG: 'write tags' };
 
 /**
+ * Before refusing a request whose body is still arriving: read it off the socket and drop it (never buffered, never
+ * parsed), up to `bodyLimit` or 64 MiB, so the client reads its answer instead of a reset (closing a socket with
+ * unread data resets it); a longer body is cut off with the connection.
+ */
+async function discardBody(request: FastifyRequest, reply: FastifyReply, bodyLimit: number): Promise<void> {
+  const limit = Math.max(bodyLimit, 64 * 2 ** 20);
+  const raw = request.raw;
+  const declared = Number(raw.headers['content-length'] ?? 0);
+  if (raw.readableEnded || (!(declared > 0) && raw.headers['transfer-encoding'] === undefined)) return;
+  if (declared > limit) {
+    reply.header('connection', 'close');
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    let seen = 0;
+    const done = (): void => {
+      raw.off('data', onData);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen > limit) {
+        reply.header('connection', 'close');
+        done();
+      }
+    };
+    raw.on('data', onData);
+    raw.once('end', done);
+    raw.once('error', done);
+    raw.once('close', done);
+  });
+}
+
+/**
  * Register every write route on the app. Needs @fastify/rate-limit registered on `app` (it limits password checks).
  */
 export function registerWriteRoutes(app: FastifyInstance, directory: DirectoryReader, deps: WriteDeps): void {
@@ -34,6 +68,14 @@ export function registerWriteRoutes(app: FastifyInstance, directory: DirectoryRe
   const passwordChecks = app.createRateLimit({ max: limit.max, timeWindow: limit.windowMs });
   // Upstream's security filter: credentials, then the role of the endpoint, before the body is even read.
   const guard = (role: Role) => async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    try {
+      principals.set(request, await check(role, request, reply));
+    } catch (err) {
+      await discardBody(request, reply, app.initialConfig.bodyLimit ?? 2 ** 20);
+      throw err;
+    }
+  };
+  const check = async (role: Role, request: FastifyRequest, reply: FastifyReply): Promise<Principal> => {
     const p = await deps.authenticate(request.headers.authorization, async () => {
       const r = await passwordChecks(request);
       if (!r.isAllowed && r.isExceeded) {
@@ -42,7 +84,7 @@ export function registerWriteRoutes(app: FastifyInstance, directory: DirectoryRe
       }
     });
     if (p === null) throw new PvsError('PVS_AUTH', 'authentication required: writes need HTTP Basic credentials');
-    principals.set(request, requireRole(p, role, WHAT[role]));
+    return requireRole(p, role, WHAT[role]);
   };
   const onRequest = { CHANNEL: guard('CHANNEL'), PROPERTY: guard('PROPERTY'), TAG: guard('TAG') } as const;
   const run = async (request: FastifyRequest, rule: (cs: Changeset, p: Principal) => ch.WriteResult): Promise<unknown> => {

@@ -143,7 +143,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   log.info({ endpoints, root: keys.root }, 'loading snapshot');
-  await mirror.start();
+  await runtime.start(); // the mirror, then the watch journal extended back in the background
   log.info({ revision: mirror.revision, channels: directory.size }, 'directory ready');
   await app.listen({ port, host: opts.host });
   log.info({ port, host: opts.host }, 'listening');
