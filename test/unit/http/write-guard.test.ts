@@ -34,7 +34,7 @@ interface Harness {
   commits: number;
 }
 
-function harness(opts: { bodyLimit?: number; reached?: boolean; loginMax?: number } = {}): Harness {
+function harness(opts: { bodyLimit?: number; reached?: boolean; loginMax?: number; gate?: Promise<void> } = {}): Harness {
   const keys = new Keyspace('/t/');
   const d = new Directory({ owner: 'pvsync' });
   let rev = 1;
@@ -48,6 +48,7 @@ function harness(opts: { bodyLimit?: number; reached?: boolean; loginMax?: numbe
     keys,
     commit: async (ops) => {
       h.commits++;
+      await opts.gate;
       rev++;
       if (opts.reached !== false) {
         d.apply(ops.flatMap((op) => {
@@ -156,6 +157,34 @@ describe('writes: authentication before the body', () => {
     expect(r.headers['x-pvsync-code']).toBe('PVS_MIRROR_TIMEOUT');
     expect(r.json<{ message: string }>().message).toMatch(/committed in etcd \(revision 2\).*within 50 ms/);
     expect(h.commits).toBe(1);
+  });
+
+  it('close() lets a write in flight over a socket finish before it resolves', async () => {
+    let release = (): void => undefined;
+    h = harness({ gate: new Promise<void>((r) => (release = r)) });
+    await h.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = h.app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const body = JSON.stringify(chan('F:1'));
+    const write = new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method: 'PUT', path: `${R}/channels/F:1`, headers: {
+        authorization: basic('user'), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    for (let i = 0; i < 400 && h.commits === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(h.commits).toBe(1);
+    let closed = false;
+    const closing = h.app.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(false);
+    release();
+    expect(await write).toBe(200);
+    await closing;
+    expect(closed).toBe(true);
   });
 
   it('over a socket: an anonymous 10 MB body gets its 401, and the connection stays usable', async () => {
