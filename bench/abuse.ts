@@ -11,7 +11,7 @@
  * - `big_body`: anonymous 10 MB write bodies, 2 at a time (401 without parsing).
  * The load generators never load etcd3 (the parent writes the keys), so their own garbage collection stays small.
  * Last line: {"bench":"abuse","p99_alone_ms":…,"p99_under_attack_ms":…,"ratio":…,…,"attackers":{kind:{status:count}}};
- * goal ratio ≤ 2. BENCH_SECONDS sets each phase's length (default 10).
+ * goal ratio ≤ 2. BENCH_SECONDS sets each phase's length (default 10); BENCH_ATTACKERS=kind,… runs only those.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -228,7 +228,9 @@ async function main(): Promise<void> {
     const alone = await normal();
     console.log(`alone: p50 ${alone.p50_ms} ms, p99 ${alone.p99_ms} ms, max ${alone.max_ms} ms over ${alone.requests} requests`);
 
-    for (const kind of Object.keys(KINDS) as Kind[]) attackers.push({ kind, ...(await runChild(['attack', kind, String(port)])) });
+    const only = process.env['BENCH_ATTACKERS']?.split(',');
+    const kinds = (Object.keys(KINDS) as Kind[]).filter((k) => only === undefined || only.includes(k));
+    for (const kind of kinds) attackers.push({ kind, ...(await runChild(['attack', kind, String(port)])) });
     await new Promise((r) => setTimeout(r, 2000)); // let them reach the limits
     const attacked = await normal();
     console.log(`under attack: p50 ${attacked.p50_ms} ms, p99 ${attacked.p99_ms} ms, max ${attacked.max_ms} ms over ${attacked.requests} requests`);
