@@ -18,7 +18,7 @@
  * goal ratio ≤ 2. BENCH_SECONDS sets each phase's length (default 10); BENCH_ATTACKERS=kind,… runs only those.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request, type ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,6 +182,12 @@ async function attack(kind: Kind, port: number): Promise<void> {
   }
 }
 
+// User + system CPU seconds of a process so far (clock ticks of 1/100 s).
+function cpuS(pid: number | undefined): number {
+  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function runChild(args: string[]): Promise<{ child: ChildProcess; last: Promise<string> }> {
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const last = (async () => {
@@ -227,20 +233,24 @@ async function main(): Promise<void> {
     }
     console.log(`${channels} channels loaded; server ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-    const normal = async (): Promise<{ requests: number; p50_ms: number; p99_ms: number; max_ms: number; not_200: Record<string, number> }> => {
+    interface Phase { requests: number; p50_ms: number; p99_ms: number; max_ms: number; not_200: Record<string, number>; server_cpu_pct: number }
+    const normal = async (): Promise<Phase> => {
+      const c0 = cpuS(server?.pid);
+      const t = performance.now();
       const m = await runChild(['measure', String(port)]);
-      return JSON.parse(await m.last) as Awaited<ReturnType<typeof normal>>;
+      const f = JSON.parse(await m.last) as Omit<Phase, 'server_cpu_pct'>;
+      return { ...f, server_cpu_pct: Math.round(((cpuS(server?.pid) - c0) * 1e5) / (performance.now() - t)) };
     };
     await normal(); // warm-up (JIT, caches), not counted
     const alone = await normal();
-    console.log(`alone: p50 ${alone.p50_ms} ms, p99 ${alone.p99_ms} ms, max ${alone.max_ms} ms over ${alone.requests} requests`);
+    console.log(`alone: p50 ${alone.p50_ms} ms, p99 ${alone.p99_ms} ms, max ${alone.max_ms} ms over ${alone.requests} requests; server CPU ${alone.server_cpu_pct} %`);
 
     const only = process.env['BENCH_ATTACKERS']?.split(',');
     const kinds = (Object.keys(KINDS) as Kind[]).filter((k) => only === undefined || only.includes(k));
     for (const kind of kinds) attackers.push({ kind, ...(await runChild(['attack', kind, String(port)])) });
     await new Promise((r) => setTimeout(r, 2000)); // let them reach the limits
     const attacked = await normal();
-    console.log(`under attack: p50 ${attacked.p50_ms} ms, p99 ${attacked.p99_ms} ms, max ${attacked.max_ms} ms over ${attacked.requests} requests`);
+    console.log(`under attack: p50 ${attacked.p50_ms} ms, p99 ${attacked.p99_ms} ms, max ${attacked.max_ms} ms over ${attacked.requests} requests; server CPU ${attacked.server_cpu_pct} %`);
     const byKind: Record<string, unknown> = {};
     for (const a of attackers) {
       a.child.kill('SIGTERM');
@@ -249,7 +259,8 @@ async function main(): Promise<void> {
     }
     console.log(JSON.stringify({ bench: 'abuse', channels, p99_alone_ms: alone.p99_ms, p99_under_attack_ms: attacked.p99_ms,
       ratio: Number((attacked.p99_ms / Math.max(alone.p99_ms, 0.01)).toFixed(2)), p50_alone_ms: alone.p50_ms,
-      p50_under_attack_ms: attacked.p50_ms, max_under_attack_ms: attacked.max_ms, normal_not_200: attacked.not_200,
+      p50_under_attack_ms: attacked.p50_ms, max_under_attack_ms: attacked.max_ms,
+      server_cpu_pct_alone: alone.server_cpu_pct, server_cpu_pct_under_attack: attacked.server_cpu_pct, normal_not_200: attacked.not_200,
       normal_requests: attacked.requests, attackers: byKind }));
   } finally {
     for (const a of attackers) if (a.child.exitCode === null) a.child.kill('SIGKILL');

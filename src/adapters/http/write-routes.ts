@@ -24,38 +24,36 @@ const errors = { 400: { $ref: 'errorBody#' }, 401: { $ref: 'errorBody#' }, 404: 
 
 const WHAT: Record<Role, string> = { ADMIN: 'administer', CHANNEL: 'write channels', PROPERTY: 'write properties', TAG: 'write tags' };
 
-/**
- * Before refusing a request whose body is still arriving: read it off the socket and drop it (never buffered, never
- * parsed), up to `bodyLimit` or 64 MiB, so the client reads its answer instead of a reset (closing a socket with
- * unread data resets it); a longer body is cut off with the connection.
- */
-async function discardBody(request: FastifyRequest, reply: FastifyReply, bodyLimit: number): Promise<void> {
-  const limit = Math.max(bodyLimit, 64 * 2 ** 20);
+// A refused request's body: read and dropped up to this much, so that a client that sends its whole body before
+// reading (most do) reads its 401 instead of a reset; a longer one is no longer read, and its connection is cut once
+// the client has had LINGER_MS to read the answer (closing a socket with unread data resets it).
+const DRAIN_BYTES = 2 ** 20;
+const LINGER_MS = 1000;
+
+/** Answer a refused request at once, without reading its body beyond DRAIN_BYTES (never buffered, never parsed). */
+function dropBody(request: FastifyRequest, reply: FastifyReply): void {
   const raw = request.raw;
   const declared = Number(raw.headers['content-length'] ?? 0);
   if (raw.readableEnded || (!(declared > 0) && raw.headers['transfer-encoding'] === undefined)) return;
-  if (declared > limit) {
-    reply.header('connection', 'close');
-    return;
+  // Node would close the socket right after the answer if the client asked to: keep it until the body is dealt with.
+  reply.raw.shouldKeepAlive = true;
+  const socket = raw.socket as Partial<typeof raw.socket> | null;
+  let seen = 0;
+  const onData = (chunk: Buffer): void => {
+    seen += chunk.length;
+    if (seen > DRAIN_BYTES) socket?.pause?.();
+  };
+  const timer = setTimeout(() => {
+    done();
+    socket?.destroy?.();
+  }, LINGER_MS);
+  timer.unref();
+  function done(): void {
+    clearTimeout(timer);
+    raw.off('data', onData);
   }
-  await new Promise<void>((resolve) => {
-    let seen = 0;
-    const done = (): void => {
-      raw.off('data', onData);
-      resolve();
-    };
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.length;
-      if (seen > limit) {
-        reply.header('connection', 'close');
-        done();
-      }
-    };
-    raw.on('data', onData);
-    raw.once('end', done);
-    raw.once('error', done);
-    raw.once('close', done);
-  });
+  raw.on('data', onData);
+  raw.once('end', done);
 }
 
 /**
@@ -71,7 +69,7 @@ export function registerWriteRoutes(app: FastifyInstance, directory: DirectoryRe
     try {
       principals.set(request, await check(role, request, reply));
     } catch (err) {
-      await discardBody(request, reply, app.initialConfig.bodyLimit ?? 2 ** 20);
+      dropBody(request, reply);
       throw err;
     }
   };
