@@ -41,7 +41,10 @@ function dropBody(request: FastifyRequest, reply: FastifyReply): void {
   let seen = 0;
   const onData = (chunk: Buffer): void => {
     seen += chunk.length;
-    if (seen > DRAIN_BYTES) socket?.pause?.();
+    if (seen <= DRAIN_BYTES) return;
+    // A paused request whose buffer is full stops Node reading the socket: the rest stays with the client.
+    raw.off('data', onData);
+    raw.pause();
   };
   const timer = setTimeout(() => {
     done();
