@@ -57,7 +57,7 @@ export function register(program: Command): void {
     .option('--login-attempts <n>', 'password checks (failed logins) allowed per client address per minute, then 429', '10')
     .option('--max-watches <n>', 'watch streams (SSE) open at once in total, then 429', '1000')
     .option('--max-watches-per-client <n>', 'watch streams open at once per client address, then 429', '16')
-    .option('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for requests in flight before exiting anyway (exit 1)', '5000');
+    .option('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for requests in flight (writes wait up to --write-wait-ms) before exiting anyway (exit 1)', '10000');
   withRoot(withEndpoints(cmd)).action(async (opts: ServeOptions) => runServe(opts));
 }
 
