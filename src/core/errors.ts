@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   PVS_ETCD_TOO_LARGE: 'etcd refused a request larger than its limit (1.5 MiB)',
   PVS_LEASE_LOST: 'the etcd lease that proves liveness or leadership has expired',
   PVS_CLUSTER: 'the local etcd cluster could not be started, stopped or checked',
+  PVS_PKI: 'a certificate or key could not be made (openssl missing or failed)',
   PVS_QUERY: 'a ChannelFinder query parameter is invalid',
   PVS_NOT_FOUND: 'the requested channel, property or tag does not exist',
   PVS_AUTH: 'authentication or authorization failed',
