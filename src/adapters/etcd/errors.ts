@@ -6,10 +6,18 @@ import {
   EtcdUserNotFoundError, GRPCDeadlineExceededError, GRPCUnavailableError, GRPCCancelledError, GRPCInternalError,
   GRPCUnauthenticatedError, GRPCUnknownError, isRecoverableError,
 } from 'etcd3';
-import { PvsError, messageOf } from '../../core/errors.js';
+import { PvsError, isPvsError, messageOf } from '../../core/errors.js';
 
 // grpc-js reports a refused TLS handshake as UNAVAILABLE with OpenSSL's text: permanent, not an outage.
 const TLS_FAILURE = /bad certificate|certificate required|unknown ca|unable to verify|self[- ]signed certificate|certificate has expired|certificate is not yet valid|wrong version number|does not match certificate|Hostname\/IP does not match|ERR_TLS_CERT|handshake failure|alert (certificate|decrypt|unsupported)/i;
+
+/**
+ * True for etcd's permanent refusals of this client (TLS, login, permission, size): retrying at once cannot help,
+ * so callers back off for long and log an error naming the code, instead of treating etcd as down.
+ */
+export function isEtcdRefusal(err: unknown): boolean {
+  return isPvsError(err, 'PVS_ETCD_TLS', 'PVS_ETCD_AUTH', 'PVS_ETCD_DENIED', 'PVS_ETCD_TOO_LARGE');
+}
 
 /** Wrap a foreign error from an etcd call; `what` names the operation for the message. */
 export function wrapEtcdError(err: unknown, what: string): PvsError {
