@@ -219,6 +219,9 @@ describe('pvsync on a secured etcd (TLS, client certificates, roles)', () => {
         await root.put(keys.channel('PW:AFTER')).value(JSON.stringify({ name: 'PW:AFTER', owner: 'x', properties: [], tags: [] }));
         await until('mirror applied the put', () => applied.some((e) => JSON.stringify(e).includes('PW:AFTER')), 15_000);
         expect(mirror.ready).toBe(true);
+        // Still following the watch (not just a re-list that happened to include the first put).
+        await root.put(keys.channel('PW:LATER')).value(JSON.stringify({ name: 'PW:LATER', owner: 'x', properties: [], tags: [] }));
+        await until('mirror applied the next put', () => applied.some((e) => JSON.stringify(e).includes('PW:LATER')), 10_000);
       } finally {
         await mirror.stop();
         await proxy.stop();
