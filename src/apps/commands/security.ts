@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
-import { applyRolePlan } from '../../adapters/etcd/etcd-auth.js';
+import { applyRolePlan, enableAuth } from '../../adapters/etcd/etcd-auth.js';
 import { OpensslCa } from '../../adapters/pki/openssl.js';
 import { PvsError, messageOf } from '../../core/errors.js';
 import { ROOT } from '../../core/keyspace.js';
@@ -60,6 +60,31 @@ export function register(program: Command): void {
     .requiredOption('--kind <kind>', 'ioc (NAME = IOCNAME@host), api, or archiver (NAME = group)')
     .argument('[name]', 'the IOC id (IOCNAME@host) or the archiver group'))
     .action(async (name: string | undefined, opts: AddOptions & { json?: boolean }) => runAdd(name, opts));
+  security.command('cert').description('issue a certificate from the CA (made on first use): etcd members, root, others')
+    .requiredOption('--name <name>', 'file name: writes <out>/<name>.crt and <name>.key')
+    .option('--cn <name>', 'subject CN (the etcd user of a client); default: --name')
+    .option('--san <name>', 'subject alternative name of a member, IP:addr or DNS:name (repeatable)', collect)
+    .option('--ca-dir <dir>', 'directory of the CA (ca.crt, ca.key); default <state-dir>/tls')
+    .option('--state-dir <dir>', 'state dir of the local cluster (env PVSYNC_STATE_DIR, default .state)')
+    .option('--out <dir>', 'where to write the files', '.')
+    .option('--days <n>', 'validity in days', '825')
+    .action(async (o: { name: string; cn?: string; san?: string[]; caDir?: string; stateDir?: string; out: string; days: string }) => {
+      const ca = new OpensslCa(resolve(o.caDir ?? tlsDirOf(resolveStateDir(o.stateDir))));
+      const files = await ca.issue(resolve(o.out), o.name, { commonName: o.cn ?? o.name, altNames: o.san ?? [], days: positiveDays(o.days) });
+      process.stdout.write(`certificate (CN ${o.cn ?? o.name}): ${files.cert}\nkey: ${files.key}\nCA: ${ca.files.cert}\n`);
+    });
+  withEndpoints(security.command('enable-auth')
+    .description('turn etcd authentication on: user root (certificate CN root) with role root, then auth enable'))
+    .action(async (o: SecurityFlags & { endpoints?: string }) => {
+      const { endpoints, security: sec } = resolveEtcd(o);
+      const client = createEtcdClient(endpoints, sec === undefined ? {} : { security: sec });
+      try {
+        await enableAuth(client);
+      } finally {
+        client.close();
+      }
+      process.stdout.write('etcd authentication is on; root is the client certificate with CN root\n');
+    });
   common(security.command('add-ioc').description('the same as `add --kind ioc IOCNAME@host`')
     .argument('<iocId>', 'IOCNAME@host'))
     .action(async (name: string, opts: AddOptions & { json?: boolean }) => runAdd(name, { ...opts, kind: 'ioc' }));
@@ -68,8 +93,7 @@ export function register(program: Command): void {
 async function runAdd(name: string | undefined, opts: AddOptions & { json?: boolean }): Promise<void> {
   const identity = parseIdentity(opts.kind, name, opts.archiverGroup ?? ['default']);
   const plan = rolePlan(identity, resolveRoot(opts.root, ROOT));
-  const days = Number(opts.days);
-  if (!Number.isInteger(days) || days < 1) throw new PvsError('PVS_CONFIG', `--days must be a positive integer, got ${opts.days}`);
+  const days = positiveDays(opts.days);
   let password: string | undefined;
   if (opts.userPasswordFile !== undefined) {
     try {
@@ -105,3 +129,9 @@ function formatResult(r: AddResult): string {
   return lines.join('\n') + '\n';
 }
 
+
+function positiveDays(raw: string): number {
+  const days = Number(raw);
+  if (!Number.isInteger(days) || days < 1) throw new PvsError('PVS_CONFIG', `--days must be a positive integer, got ${raw}`);
+  return days;
+}
