@@ -3,11 +3,13 @@
  * processes whose data, pid files and logs live in the state dir (--state-dir, else PVSYNC_STATE_DIR, else ./.state).
  * `--secure` adds TLS and etcd authentication with certificates in `<state-dir>/tls/` (docs/security.md).
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadClusterSpec } from '../../adapters/etcd/cluster-spec.js';
 import { ensureEtcd } from '../../adapters/etcd/install.js';
 import { LocalCluster, type MemberState } from '../../adapters/etcd/local-cluster.js';
+import { PvsError } from '../../core/errors.js';
 import { enableClusterAuth, isSecureStateDir, prepareClusterTls, rootCertFiles, tlsDirOf } from '../cluster-security.js';
 import { rootLogger } from '../logger.js';
 import { resolveStateDir } from '../options.js';
@@ -67,6 +69,11 @@ export function register(program: Command): void {
     .option('--secure', 'TLS on client and peer URLs and etcd authentication, certificates in <state-dir>/tls (docs/security.md)')
     .action(async (opts: ClusterOpts) => {
       const c = await openLocalCluster(opts);
+      // etcd keeps each member's peer URLs in its data: a cluster made without TLS cannot simply restart with https.
+      if (c.secure && !isSecureStateDir(c.stateDir) && c.memberNames.some((n) => existsSync(join(c.memberDir(n), 'data', 'member')))) {
+        throw new PvsError('PVS_CLUSTER', `the cluster in ${c.stateDir} was made without TLS (its peer URLs are stored as http): `
+          + 'use another --state-dir for --secure, or start from scratch: `pvsync cluster down && rm -rf <state-dir>/etcd`');
+      }
       if (c.secure) await prepareClusterTls(c.spec, tlsDirOf(c.stateDir));
       const endpoints = await c.up();
       if (c.secure) await enableClusterAuth(c, tlsDirOf(c.stateDir));
