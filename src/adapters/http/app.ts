@@ -64,7 +64,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       done(null, undefined);
       return;
     }
-    json(request, text, done);
+    void json(request, text, done);
   });
 
   app.addHook('onSend', (_request, reply, payload, done) => {
