@@ -25,6 +25,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   PVS_ETCD_TOO_LARGE: 413,
 };
 
+const ETCD_CODES = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => c.startsWith('PVS_ETCD_'));
+
 /** HTTP status for an error thrown while serving a request. */
 export function statusOf(err: unknown): number {
   if (isPvsError(err)) return STATUS_OF[err.code] ?? 500;
@@ -50,7 +52,8 @@ export function publicMessage(err: unknown): string {
 /** Send an error reply; 5xx errors are logged with their cause, others are the client's business. */
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const status = statusOf(err);
-  const message = status >= 500 ? publicMessage(err) : messageOf(err);
+  // etcd's own words (hosts, users, gRPC text) stay in the log: 5xx bodies and every etcd code get our message.
+  const message = status >= 500 || isPvsError(err, ...ETCD_CODES) ? publicMessage(err) : messageOf(err);
   if (status >= 500) request.log.error({ err, url: request.url }, 'request failed');
   if (status === 401) reply.header('www-authenticate', 'Basic realm="ChannelFinder"');
   return reply.code(status).type('application/json').send(errorBody(status, message, request.url));

@@ -44,11 +44,16 @@ describe('etcd error codes', () => {
     expect(publicMessage(new PvsError('PVS_ETCD_UNAVAILABLE', 'the mirror lags'))).toBe('the mirror lags');
     expect(publicMessage(new Error('boom at 10.0.0.1'))).toBe('internal error');
     const app = Fastify();
+    // The same for etcd codes answered with 4xx (410 compacted): etcd's sentence stays in the log.
+    app.get('/y', async (req, reply) => sendError(wrapEtcdError(new Error('etcdserver: mvcc: required revision has been compacted'), 'range'), req, reply));
     app.get('/x', async (req, reply) => sendError(wrapEtcdError(new GRPCUnavailableError('14 UNAVAILABLE: etcd-2 10.1.2.3:22379 gone'), 'write'), req, reply));
     const r = await app.inject({ url: '/x' });
     expect(r.statusCode).toBe(503);
     expect(r.body).not.toMatch(/10\.1\.2\.3|UNAVAILABLE|etcd-2/);
     expect(r.json()).toMatchObject({ message: ERROR_CODES.PVS_ETCD_UNAVAILABLE });
+    const y = await app.inject({ url: '/y' });
+    expect(y.statusCode).toBe(410);
+    expect(y.json()).toMatchObject({ message: ERROR_CODES.PVS_ETCD_COMPACTED });
     await app.close();
   });
 });
