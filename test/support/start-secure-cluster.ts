@@ -5,7 +5,7 @@
  * and role (src/core/security/roles.ts) and issues its certificate, as `pvsync security add` does.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Etcd3 } from 'etcd3';
@@ -118,6 +118,7 @@ export async function startSecureTestCluster(label: string, opts: { authTokenTtl
     },
     async passwordUser(plan, password) {
       await withRoot((c) => applyRolePlan(c, plan, password));
+      await mkdir(clientsDir, { recursive: true, mode: 0o700 });
       const passwordFile = join(clientsDir, `${plan.user}.password`);
       await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
       const f: IdentityFiles = { ca: files.ca, cert: files.probe.cert, key: files.probe.key, user: plan.user, passwordFile };
