@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   PVS_DB_SYNTAX: 'a database, substitution or startup file could not be read as written',
   PVS_DB_MACRO: 'a macro was undefined or recursive where the IOC would refuse it',
   PVS_DB_FILE: 'a file named by the IOC configuration could not be found or read',
+  PVS_DB_STRICT: 'upload --strict: the IOC configuration has errors, so nothing was written to etcd',
   PVS_CONFIG: 'a configuration value (option, environment variable, config file) is invalid',
   PVS_ETCD_UNAVAILABLE: 'etcd could not be reached or has no quorum; retry later',
   PVS_ETCD_COMPACTED: 'the requested etcd revision has been compacted; re-list and watch again',
