@@ -7,9 +7,9 @@ import type { Etcd3, Lease } from 'etcd3';
 import type { Logger } from 'pino';
 import { messageOf } from '../../core/errors.js';
 import type { Keyspace } from '../../core/keyspace.js';
-import { SCHEMA_VERSION, type Alive, type IocInfo, type IocRecord, type UploadState } from '../../core/model.js';
-import { batchOps, planRecordWrites, type PlannedOp } from '../../core/upload/plan.js';
-import { wrapEtcdError } from './errors.js';
+import { SCHEMA_VERSION, type Alive, type IocInfo, type IocRecord, type UnreadableFile, type UploadState } from '../../core/model.js';
+import { batchOps, planRecordWrites, unreadableErrors, type PlannedOp } from '../../core/upload/plan.js';
+import { isEtcdRefusal, wrapEtcdError } from './errors.js';
 import { commitOps, rangePrefix } from './kv.js';
 
 /** What the publisher needs to know about the IOC and how to reach etcd. */
@@ -22,6 +22,11 @@ export interface IocPublisherOptions {
   readonly iocIP?: string;
   readonly env: Readonly<Record<string, string>>;
   readonly records: readonly IocRecord[];
+  /**
+   * Files of the configuration that could not be read: the records last published from them are kept as they are,
+   * and the errors are published in the IOC's info (`errors`).
+   */
+  readonly unreadable?: readonly UnreadableFile[];
   /** Lease TTL in seconds (etcd raises anything below its minimum, 2 s with default timings). */
   readonly ttlSeconds: number;
   /** Who writes (becomes the `recceiverID` property). */
@@ -40,6 +45,8 @@ export interface UploadReport {
   readonly written: number;
   readonly unchanged: number;
   readonly markedGone: number;
+  /** Records left as last published because a file they come from could not be read. */
+  readonly kept: number;
   readonly revision: number;
   readonly seconds: number;
 }
@@ -57,6 +64,8 @@ export class IocPublisher {
   /** Set when the liveness key must be rewritten (the IOC went up or down) by another pass of the loop. */
   private pendingSync = false;
   private firstUpload: { resolve: (r: UploadReport) => void; promise: Promise<UploadReport> };
+  /** Records the IOC has in etcd (parsed ones plus those kept), as published in its info. */
+  private liveRecords: number;
   /** Time (ms since epoch) of the last keep-alive etcd acknowledged. */
   lastKeepAlive = 0;
 
@@ -64,6 +73,7 @@ export class IocPublisher {
     this.log = opts.log.child({ component: 'publisher', ioc: opts.iocId });
     this.now = opts.now ?? (() => new Date());
     this.iocUp = opts.initiallyUp ?? true;
+    this.liveRecords = opts.records.length;
     let resolve!: (r: UploadReport) => void;
     const promise = new Promise<UploadReport>((r) => { resolve = r; });
     this.firstUpload = { resolve, promise };
@@ -129,8 +139,12 @@ export class IocPublisher {
         if (this.stopping) break;
         failures++;
         const e = wrapEtcdError(err, 'upload');
-        const delay = Math.min(500 * 2 ** (failures - 1), 10_000) * (0.75 + Math.random() * 0.5);
-        this.log.warn({ err: e.message, code: e.code, failures, retryInMs: Math.round(delay) }, 'upload failed, retrying');
+        // A refusal (permission, login, TLS) is an operator's matter: say so loudly and retry slowly, not as an outage.
+        const refused = isEtcdRefusal(e);
+        const delay = (refused ? Math.min(5000 * 2 ** (failures - 1), 60_000) : Math.min(500 * 2 ** (failures - 1), 10_000))
+          * (0.75 + Math.random() * 0.5);
+        if (refused) this.log.error({ err: e.message, code: e.code, failures, retryInMs: Math.round(delay) }, 'etcd refused the upload');
+        else this.log.warn({ err: e.message, code: e.code, failures, retryInMs: Math.round(delay) }, 'upload failed, retrying');
         await this.sleep(delay);
       }
     }
@@ -162,7 +176,13 @@ export class IocPublisher {
     const { client, keys, iocId, records } = this.opts;
     const snapshot = await rangePrefix(client, keys.iocRecordsPrefix(iocId));
     const existing = new Map(snapshot.kvs.map((kv) => [kv.key, kv.value.toString()]));
-    const plan = planRecordWrites(keys, iocId, records, existing);
+    const unreadable = this.opts.unreadable ?? [];
+    const plan = planRecordWrites(keys, iocId, records, existing, unreadable);
+    this.liveRecords = plan.live;
+    if (plan.kept > 0 || unreadable.length > 0) {
+      this.log.warn({ kept: plan.kept, unreadable: unreadable.map((u) => u.name) },
+        'files of the IOC configuration could not be read: their records are kept as last published');
+    }
     if (plan.ops.length > 0) {
       await commitOps(client, [this.infoOp('uploading')], 'mark upload started');
       await this.commitConcurrently(batchOps(plan.ops));
@@ -177,7 +197,7 @@ export class IocPublisher {
     ], 'mark upload complete');
     const report: UploadReport = {
       records: records.length, written: plan.ops.length, unchanged: plan.unchanged, markedGone: plan.markedGone,
-      revision, seconds: (performance.now() - t0) / 1000,
+      kept: plan.kept, revision, seconds: (performance.now() - t0) / 1000,
     };
     this.log.info({ ...report, iocUp: this.iocUp }, 'upload committed');
     return report;
@@ -200,8 +220,9 @@ export class IocPublisher {
     return {
       schema: SCHEMA_VERSION, iocId: o.iocId, iocName: o.iocName, hostName: o.hostName,
       ...(o.iocIP !== undefined ? { iocIP: o.iocIP } : {}),
-      env: { ...o.env }, uploadId: this.uploadId, state, records: o.records.length,
+      env: { ...o.env }, uploadId: this.uploadId, state, records: this.liveRecords,
       updatedAt: this.now().toISOString(), writer: o.writer,
+      ...(o.unreadable !== undefined && o.unreadable.length > 0 ? { errors: unreadableErrors(o.unreadable) } : {}),
     };
   }
 

@@ -15,9 +15,9 @@ import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT } from '../../core/keyspace.js';
 import { createApiRuntime } from '../api-runtime.js';
 import { rootLogger } from '../logger.js';
-import { resolveEndpoints, resolveRoot, withEndpoints, withRoot } from '../options.js';
+import { resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
 
-interface ServeOptions {
+interface ServeOptions extends SecurityFlags {
   archiverGroup: string;
   port: string;
   host: string;
@@ -85,9 +85,9 @@ async function runServe(opts: ServeOptions): Promise<void> {
   let auth: AuthFile | undefined = opts.authFile === undefined ? undefined : await loadAuthFile(opts.authFile);
   if (opts.demoAuth === true) auth = mergeAuthFiles(await demoAuthFile(), auth ?? { users: {} });
   const log = rootLogger('pvsync-serve');
-  const endpoints = resolveEndpoints(opts.endpoints);
+  const { endpoints, security } = resolveEtcd(opts);
   const keys = new Keyspace(resolveRoot(opts.root, ROOT));
-  const client = createEtcdClient(endpoints);
+  const client = createEtcdClient(endpoints, security === undefined ? {} : { security });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

@@ -13,11 +13,12 @@ import { CaProbe } from '../../adapters/ca/ca-probe.js';
 import { IocLiveness } from '../../core/liveness/ioc-liveness.js';
 import { parseStartup } from '../../core/dbfile/startup.js';
 import { PvsError } from '../../core/errors.js';
+import { refuseErrors } from '../../core/upload/strict.js';
 import { Keyspace, ROOT, iocIdOf } from '../../core/keyspace.js';
 import { rootLogger } from '../logger.js';
-import { collectKeyValue, resolveEndpoints, resolveRoot, withEndpoints, withRoot } from '../options.js';
+import { collectKeyValue, resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
 
-interface UploadOptions {
+interface UploadOptions extends SecurityFlags {
   stCmd: string;
   iocName?: string;
   host?: string;
@@ -28,6 +29,7 @@ interface UploadOptions {
   caPv?: string;
   caInterval: string;
   caGrace: string;
+  strict?: boolean;
 }
 
 /** Register `pvsync upload` on the program. */
@@ -41,7 +43,8 @@ export function register(program: Command): void {
     .option('--env <K=V>', 'environment of the IOC (repeatable; added to the process environment)', collectKeyValue)
     .option('--ca-pv <name>', 'also prove the IOC alive over Channel Access by reading this PV (EPICS_CA_* from the environment)')
     .option('--ca-interval <seconds>', 'time between Channel Access probes', '2')
-    .option('--ca-grace <seconds>', 'how long probes may fail before the IOC counts as gone', '10');
+    .option('--ca-grace <seconds>', 'how long probes may fail before the IOC counts as gone', '10')
+    .option('--strict', 'refuse to write anything while the IOC configuration has errors (unreadable files, syntax errors…)');
   withRoot(withEndpoints(cmd)).action(async (opts: UploadOptions) => runUpload(opts));
 }
 
@@ -60,16 +63,21 @@ async function runUpload(opts: UploadOptions): Promise<void> {
     const level = d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warn' : 'debug';
     log[level]({ file: d.file, line: d.line, col: d.col, severity: d.severity, diagnostic: d.message }, 'IOC configuration diagnostic');
   }
+  if (opts.strict === true) refuseErrors(parsed);
+  for (const u of parsed.unreadable) {
+    log.error({ file: u.at.file, line: u.at.line, col: u.at.col, unreadable: u.name, paths: u.paths, reason: u.reason },
+      'IOC configuration file cannot be read: the records last published from it are kept');
+  }
   const iocName = opts.iocName ?? parsed.env['IOCNAME'] ?? parsed.env['IOC'] ?? basename(dirname(stCmd));
   const hostName = opts.host ?? parsed.env['HOSTNAME'] ?? hostname();
   const iocId = iocIdOf(iocName, hostName);
   log.info({ ioc: iocId, records: parsed.records.length, diagnostics: parsed.diagnostics.length, errors: errors.length }, 'IOC configuration read');
 
-  const endpoints = resolveEndpoints(opts.endpoints);
-  const client = createEtcdClient(endpoints);
+  const { endpoints, security } = resolveEtcd(opts);
+  const client = createEtcdClient(endpoints, security === undefined ? {} : { security });
   const publisher = new IocPublisher({
     client, keys: new Keyspace(resolveRoot(opts.root, ROOT)), iocId, iocName, hostName, iocIP: localAddress(),
-    env: publishedEnv(parsed.env), records: parsed.records, ttlSeconds: ttl,
+    env: publishedEnv(parsed.env), records: parsed.records, unreadable: parsed.unreadable, ttlSeconds: ttl,
     writer: `pvsync-upload@${hostname()}`, log, initiallyUp: opts.caPv === undefined,
   });
   const probe = opts.caPv === undefined ? undefined : await CaProbe.open(opts.caPv, env, log);

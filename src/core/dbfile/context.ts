@@ -2,6 +2,7 @@
  * State shared by every loader of one IOC parse: where files come from, the records so far, the diagnostics, the
  * IOC's environment and current directory, and a cache of file contents (a template is read once, not per row).
  */
+import type { UnreadableFile } from '../model.js';
 import type { FileSource } from './file-source.js';
 import { DiagnosticSink } from './diagnostics.js';
 import { RecordSet } from './record-set.js';
@@ -47,13 +48,17 @@ export interface LoadContext {
   readonly found: Map<string, string>;
   /** Record types from .dbd files. */
   readonly dbd: DbdState;
+  /** The files being read around the current one: nested scripts, the substitution file (outermost first). */
+  readonly via: string[];
+  /** Files named by the configuration (for records) that could not be read. */
+  readonly unreadable: UnreadableFile[];
 }
 
 /** A fresh context. */
 export function createContext(files: FileSource, env: Readonly<Record<string, string>> = {}, cwd = '.'): LoadContext {
   return {
     files, records: new RecordSet(), diags: new DiagnosticSink(), env: new Map(Object.entries(env)), cwd,
-    lineCache: new Map(), found: new Map(), dbd: { types: new Map(), read: 0, failed: false },
+    lineCache: new Map(), found: new Map(), dbd: { types: new Map(), read: 0, failed: false }, via: [], unreadable: [],
   };
 }
 
@@ -66,6 +71,22 @@ export function readLines(ctx: LoadContext, path: string): readonly string[] | n
   if (lines !== null && lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   ctx.lineCache.set(path, lines);
   return lines;
+}
+
+/** Note that `name` (tried at `paths`) could not be read, as reported at `at` with `message`. */
+export function noteUnreadable(ctx: LoadContext, name: string, paths: readonly string[], at: Origin, message: string): void {
+  // a template named by many rows of a substitution file is one unreadable file
+  const key = paths.join('\0');
+  if (ctx.unreadable.some((u) => u.name === name && u.paths.join('\0') === key)) return;
+  let reason: string | undefined;
+  for (const p of paths) {
+    const f = ctx.files.failure?.(p);
+    if (f !== undefined && (reason === undefined || reason === 'ENOENT')) reason = f; // EIO says more than ENOENT
+  }
+  ctx.unreadable.push({
+    name, paths: [...paths], at: { file: at.file, line: at.line, col: at.col }, message,
+    ...(reason === undefined ? {} : { reason }),
+  });
 }
 
 /** Expand environment variables in a file name as macEnvExpand; `undefinedNames` lists what could not be expanded. */

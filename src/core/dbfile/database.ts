@@ -6,14 +6,16 @@
  * hold are the result; the parser reads on without loading anything, to report each record the IOC leaves out.
  */
 import type { Diagnostic, IocRecord } from '../model.js';
-import { createContext, expandEnv, knownTypes, readLines, type FieldInfo, type LoadContext, type Origin } from './context.js';
+import {
+  createContext, expandEnv, knownTypes, noteUnreadable, readLines, type FieldInfo, type LoadContext, type Origin,
+} from './context.js';
 import { DbLexer, type Token } from './db-lexer.js';
 import { DiagnosticSink } from './diagnostics.js';
 import { translateEscapes } from './escapes.js';
 import type { FileSource } from './file-source.js';
 import { parseMacroDefinitions } from './macro-defs.js';
 import { MacroTable } from './macros.js';
-import { checkRecordName, type MutableRecord } from './record-set.js';
+import { checkRecordName, type MutableRecord, type RecordSource } from './record-set.js';
 import { candidates, splitSearchPath } from './search-path.js';
 
 /** Options of loadDatabase: where files come from, the environment (for EPICS_DB_INCLUDE_PATH) and the directory. */
@@ -54,9 +56,12 @@ export function loadDatabase(path: string, macros: string, opts: DatabaseOptions
   return { records: ctx.records.toRecords(), diagnostics: ctx.diags.finish(path) };
 }
 
-/** Find a file as dbOpenFile does (env macros expanded, then the search path); reports at `origin` when it fails. */
+/**
+ * Find a file as dbOpenFile does (env macros expanded, then the search path); reports at `origin` when it fails,
+ * and with `track` also notes it in the context's unreadable files (a load the IOC makes, for records).
+ */
 export function openDbFile(ctx: LoadContext, name: string, searchPath: readonly string[], origin: Origin,
-  what: string, diags: DiagnosticSink = ctx.diags): { path: string; lines: readonly string[] } | null {
+  what: string, diags: DiagnosticSink = ctx.diags, track = false): { path: string; lines: readonly string[] } | null {
   const x = expandEnv(ctx, name);
   if (x.undefinedNames.length > 0) {
     diags.error(origin.file, origin.line, origin.col,
@@ -82,7 +87,9 @@ export function openDbFile(ctx: LoadContext, name: string, searchPath: readonly 
       return { path, lines };
     }
   }
-  diags.error(origin.file, origin.line, origin.col, `cannot open ${what} '${x.text}' (tried ${tried.join(', ')})`);
+  const message = `cannot open ${what} '${x.text}' (tried ${tried.join(', ')})`;
+  diags.error(origin.file, origin.line, origin.col, message);
+  if (track) noteUnreadable(ctx, x.text, tried, origin, message);
   return null;
 }
 
@@ -101,7 +108,8 @@ export function loadDatabaseInto(ctx: LoadContext, path: string, macros: string 
   const searchPath = mode.searchPath === undefined ? dbSearchPath(ctx) : [...mode.searchPath];
   // a load the IOC never makes reports only the records it leaves out
   const diags = mode.stoppedAt === undefined ? ctx.diags : new DiagnosticSink();
-  const found = openDbFile(ctx, path, searchPath, origin, mode.dbd === true ? 'database definition file' : 'database file', diags);
+  const found = openDbFile(ctx, path, searchPath, origin, mode.dbd === true ? 'database definition file' : 'database file', diags,
+    mode.dbd !== true && mode.stoppedAt === undefined);
   if (found === null) return false;
   let table: MacroTable | null = null;
   if (macros !== null) {
@@ -114,6 +122,7 @@ export function loadDatabaseInto(ctx: LoadContext, path: string, macros: string 
   return true;
 }
 
+const NO_VIA: readonly string[] = [];
 const KEYWORDS = new Set(['include', 'path', 'addpath', 'menu', 'choice', 'recordtype', 'field', 'device', 'driver',
   'link', 'breaktable', 'record', 'grecord', 'alias', 'info', 'registrar', 'function', 'variable']);
 const TOP = new Set(['record', 'grecord', 'alias', 'include', 'path', 'addpath']);
@@ -382,7 +391,7 @@ class DbParser {
       this.error(t, `include cycle: '${cyclic}' is already being read; skipped`);
       return;
     }
-    const found = openDbFile(this.ctx, t.text, this.searchPath, t, 'include file', this.diags);
+    const found = openDbFile(this.ctx, t.text, this.searchPath, t, 'include file', this.diags, this.live && this.mode.dbd !== true);
     if (found !== null) this.lex.push(found.path, found.lines);
   }
 
@@ -405,6 +414,14 @@ class DbParser {
     if (isPunct(this.peek(), '{')) this.body(target, name);
   }
 
+  // The including files of the lexer's stack come after the context's (nested scripts, substitution file).
+  private sourceOf(name: Token): RecordSource {
+    const files = this.lex.files();
+    files.pop();
+    const via = this.ctx.via.length === 0 && files.length === 0 ? NO_VIA : [...this.ctx.via, ...files];
+    return { file: name.file, line: name.line, via };
+  }
+
   /** dbRecordHead: create or reopen the record; null when its block is ignored. */
   private recordHead(type: Token, name: Token): MutableRecord | null {
     if (name.text === '') {
@@ -423,7 +440,7 @@ class DbParser {
       this.abortAfterLine(type, `record '${name.text}' is of unknown type '${type.text}'${types === null ? '' : ' (not in the loaded .dbd files)'}`);
       return null;
     }
-    const opened = this.ctx.records.open(type.text, name.text);
+    const opened = this.ctx.records.open(type.text, name.text, this.sourceOf(name));
     if (opened.ok) return opened.record;
     this.error(type, `${opened.message}; this block is ignored`);
     return null;

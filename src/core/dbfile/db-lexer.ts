@@ -95,6 +95,9 @@ export class DbLexer {
   /** Depth of the include stack (1 while reading the top file). */
   get depth(): number { return this.stack.length; }
 
+  /** The files being read, the including ones first and the current one last. */
+  files(): string[] { return this.stack.map((f) => f.path); }
+
   /** True when `path` is being read (an include of it would be a cycle). */
   reading(path: string): boolean { return this.stack.some((f) => f.path === path); }
 

@@ -6,6 +6,8 @@
 /** Reads whole text files; `undefined` means there is no such (readable) file. */
 export interface FileSource {
   readText(path: string): string | undefined;
+  /** Why the last read of `path` gave `undefined` (an errno code such as `ENOENT`), when the source knows. */
+  failure?(path: string): string | undefined;
 }
 
 /** A FileSource over an in-memory map of path → content (paths compared exactly as given). */

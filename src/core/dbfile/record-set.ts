@@ -4,13 +4,26 @@
  */
 import type { IocRecord } from '../model.js';
 
-/** A record while it is being built. */
+/**
+ * A record while it is being built; `file`, `line` tell where it was first defined, `via` the other files it
+ * depends on: those through which that file was reached, and those that define it again (IocRecord).
+ */
 export interface MutableRecord {
   readonly name: string;
   readonly type: string;
   readonly fields: Record<string, string>;
   readonly infos: Record<string, string>;
   readonly aliases: string[];
+  readonly file?: string;
+  readonly line?: number;
+  via?: readonly string[];
+}
+
+/** Where a record block is: its file and line, and the files through which that file was reached. */
+export interface RecordSource {
+  readonly file: string;
+  readonly line: number;
+  readonly via: readonly string[];
 }
 
 /**
@@ -38,6 +51,14 @@ export function checkRecordName(name: string): string | null {
   return null;
 }
 
+// A record defined again depends on that block's file (and the files it was reached through) too.
+function reopenedAt(record: MutableRecord, at: RecordSource | undefined): void {
+  if (at === undefined || record.file === undefined) return;
+  const known = new Set([record.file, ...(record.via ?? [])]);
+  const more = [...at.via, at.file].filter((f) => !known.has(f));
+  if (more.length > 0) record.via = [...(record.via ?? []), ...new Set(more)];
+}
+
 /** Outcome of opening a record block. */
 export type OpenResult =
   | { readonly ok: true; readonly record: MutableRecord; readonly created: boolean }
@@ -56,20 +77,28 @@ export class RecordSet {
     return this.byName.get(name) ?? this.aliasOf.get(name);
   }
 
-  /** Open `record(type, name)`: create it, or reopen an existing one of the same type (or type `*`). */
-  open(type: string, name: string): OpenResult {
+  /**
+   * Open `record(type, name)`: create it, or reopen an existing one of the same type (or type `*`). A new record
+   * remembers `at`, where it is defined.
+   */
+  open(type: string, name: string, at?: RecordSource): OpenResult {
     const existing = this.find(name);
     if (type === '*') {
       if (existing === undefined) return { ok: false, message: `record '${name}' not found (record type '*' needs an existing record)` };
+      reopenedAt(existing, at);
       return { ok: true, record: existing, created: false };
     }
     if (existing !== undefined) {
       if (existing.type !== type) {
         return { ok: false, message: `${type} record '${name}' cannot be loaded: a ${existing.type} record of that name already exists` };
       }
+      reopenedAt(existing, at);
       return { ok: true, record: existing, created: false };
     }
-    const record: MutableRecord = { name, type, fields: {}, infos: {}, aliases: [] };
+    const record: MutableRecord = {
+      name, type, fields: {}, infos: {}, aliases: [],
+      ...(at === undefined ? {} : { file: at.file, line: at.line, ...(at.via.length > 0 ? { via: at.via } : {}) }),
+    };
     this.byName.set(name, record);
     return { ok: true, record, created: true };
   }

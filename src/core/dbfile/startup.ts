@@ -7,7 +7,7 @@
  */
 import { posix } from 'node:path';
 import type { ParseResult } from '../model.js';
-import { createContext, readLines, type LoadContext, type Origin } from './context.js';
+import { createContext, noteUnreadable, readLines, type LoadContext, type Origin } from './context.js';
 import { loadDatabaseInto } from './database.js';
 import type { FileSource } from './file-source.js';
 import { splitCommand, type Word } from './iocsh-split.js';
@@ -48,14 +48,19 @@ export function parseStartup(stCmdPath: string, opts: StartupOptions): ParseResu
   } else {
     runScript(state, path, null, { file: stCmdPath, line: 1, col: 1 });
   }
-  return { env: Object.fromEntries(ctx.env), records: ctx.records.toRecords(), diagnostics: ctx.diags.finish(stCmdPath) };
+  return {
+    env: Object.fromEntries(ctx.env), records: ctx.records.toRecords(), diagnostics: ctx.diags.finish(stCmdPath),
+    unreadable: ctx.unreadable,
+  };
 }
 
 function runScript(state: ShellState, path: string, macros: string | null, origin: Origin): void {
   const { ctx } = state;
   const lines = readLines(ctx, path);
   if (lines === null) {
-    ctx.diags.error(origin.file, origin.line, origin.col, `cannot open script '${path}'`);
+    const message = `cannot open script '${path}'`;
+    ctx.diags.error(origin.file, origin.line, origin.col, message);
+    noteUnreadable(ctx, path, [path], origin, message);
     return;
   }
   if (state.scripts.includes(path) || state.scripts.length >= MAX_SCRIPT_DEPTH) {
@@ -63,7 +68,10 @@ function runScript(state: ShellState, path: string, macros: string | null, origi
       state.scripts.includes(path) ? `script '${path}' is already running (a cycle); skipped` : `scripts nest too deeply; '${path}' skipped`);
     return;
   }
+  // records of a nested script are reached through it (the startup script itself is never unreadable here)
+  const nested = state.scripts.length > 0;
   state.scripts.push(path);
+  if (nested) ctx.via.push(path);
   state.macros.pushScope();
   if (macros !== null) state.macros.defineAll(parseMacroDefinitions(macros));
   try {
@@ -73,6 +81,7 @@ function runScript(state: ShellState, path: string, macros: string | null, origi
   } finally {
     state.macros.popScope();
     state.scripts.pop();
+    if (nested) ctx.via.pop();
   }
 }
 

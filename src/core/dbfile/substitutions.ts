@@ -6,7 +6,7 @@
  * reading the file; the rows after it are parsed on (with recovery) only to report what the IOC leaves out.
  */
 import type { Diagnostic } from '../model.js';
-import { createContext, readLines, type LoadContext, type Origin } from './context.js';
+import { createContext, noteUnreadable, readLines, type LoadContext, type Origin } from './context.js';
 import { loadDatabaseInto, type DatabaseOptions, type DatabaseResult } from './database.js';
 import { DiagnosticSink } from './diagnostics.js';
 import { resolveIn } from './search-path.js';
@@ -345,15 +345,23 @@ export function loadTemplateInto(ctx: LoadContext, path: string, macros: string,
   const full = resolveIn(ctx.cwd, path);
   const lines = readLines(ctx, full);
   if (lines === null) {
-    ctx.diags.error(origin.file, origin.line, origin.col, `cannot open substitution file '${path}' (tried ${full})`);
+    const message = `cannot open substitution file '${path}' (tried ${full})`;
+    ctx.diags.error(origin.file, origin.line, origin.col, message);
+    noteUnreadable(ctx, path, [full], origin, message);
     return;
   }
   const parsed = parseSubstitutions(lines.join('\n'), full);
   for (const d of parsed.diagnostics) ctx.diags.add(d.severity, d.file, d.line, d.col, d.message);
   const withCommand = (inst: TemplateInstance): string =>
     macros.trim() === '' ? inst.macros : inst.macros === '' ? macros : `${macros},${inst.macros}`;
-  for (const inst of parsed.instances) {
-    loadDatabaseInto(ctx, inst.template, withCommand(inst), { file: full, line: inst.line, col: inst.col });
+  // the templates' records are reached through the substitution file
+  ctx.via.push(full);
+  try {
+    for (const inst of parsed.instances) {
+      loadDatabaseInto(ctx, inst.template, withCommand(inst), { file: full, line: inst.line, col: inst.col });
+    }
+  } finally {
+    ctx.via.pop();
   }
   const stop = parsed.stoppedAt;
   if (stop === null) return;

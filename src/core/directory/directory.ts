@@ -654,7 +654,8 @@ export class Directory {
       (infos as string[]).push(this.strings.intern(key), this.strings.intern(value));
     }
     const aliases = r.aliases.length === 0 ? EMPTY : r.aliases.filter((a) => a !== name);
-    return new RecordNode(ioc, name, this.strings.intern(r.type), r.desc ?? '', infos, aliases, r.gone === true);
+    return new RecordNode(ioc, name, this.strings.intern(r.type), r.desc ?? '', infos, aliases, r.gone === true,
+      r.file === undefined ? '' : this.strings.intern(r.file), r.line ?? 0);
   }
 
   private addCandidate(name: string, rec: RecordNode): void {

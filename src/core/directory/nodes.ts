@@ -53,6 +53,9 @@ export class RecordNode {
     readonly infos: readonly string[],
     readonly aliases: readonly string[],
     readonly gone: boolean,
+    /** Where the record is defined ('' and 0 when the uploader did not say). */
+    readonly file: string = '',
+    readonly line: number = 0,
   ) {}
 
   /** Active iff the IOC is alive and the record has not vanished from it. */

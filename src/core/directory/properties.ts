@@ -48,6 +48,8 @@ const MANAGED: readonly PropertySource[] = [
   ofRecord('recordType', (s) => v(s.win.type), true),
   ofRecord('recordDesc', (s) => v(s.win.desc)),
   ofRecord('alias', (s) => (s.isAlias ? s.win.name : undefined)),
+  ofRecord('recordFile', (s) => v(s.win.file), true),
+  ofRecord('recordLine', (s) => (s.win.line > 0 ? String(s.win.line) : undefined)),
   iocLevel('caPort', (i) => v(i.info?.env['RSRV_SERVER_PORT'])),
   iocLevel('pvaPort', (i) => v(i.info?.env['PVAS_SERVER_PORT'])),
 ];

@@ -3,14 +3,14 @@
  * (records that vanished are kept, marked `gone`), and how to cut those writes into transactions etcd accepts.
  */
 import type { Keyspace } from '../keyspace.js';
-import { StoredRecordSchema, type IocRecord, type StoredRecord } from '../model.js';
+import { StoredRecordSchema, type IocError, type IocRecord, type StoredRecord, type UnreadableFile } from '../model.js';
 
 /** A put or delete of one key (the same shape the etcd adapter commits). */
 export type PlannedOp =
   | { readonly type: 'put'; readonly key: string; readonly value: string; readonly lease?: string }
   | { readonly type: 'delete'; readonly key: string };
 
-/** The stored form of a parsed record: type, DESC, info tags and aliases. */
+/** The stored form of a parsed record: type, DESC, info tags, aliases, and where it is defined. */
 export function toStoredRecord(rec: IocRecord): StoredRecord {
   const desc = rec.fields['DESC'];
   return {
@@ -19,6 +19,9 @@ export function toStoredRecord(rec: IocRecord): StoredRecord {
     ...(desc !== undefined && desc !== '' ? { desc } : {}),
     infos: rec.infos,
     aliases: [...rec.aliases],
+    ...(rec.file !== undefined ? { file: rec.file } : {}),
+    ...(rec.line !== undefined ? { line: rec.line } : {}),
+    ...(rec.via !== undefined && rec.via.length > 0 ? { via: [...rec.via] } : {}),
   };
 }
 
@@ -32,6 +35,9 @@ export function encodeStoredRecord(rec: StoredRecord): string {
     ...(rec.desc !== undefined ? { desc: rec.desc } : {}),
     infos,
     aliases: rec.aliases,
+    ...(rec.file !== undefined ? { file: rec.file } : {}),
+    ...(rec.line !== undefined ? { line: rec.line } : {}),
+    ...(rec.via !== undefined ? { via: rec.via } : {}),
     ...(rec.gone ? { gone: true } : {}),
   });
 }
@@ -43,19 +49,32 @@ export interface RecordPlan {
   readonly added: number;
   readonly changed: number;
   readonly markedGone: number;
+  /** Stored records left as last published because a file they come from could not be read. */
+  readonly kept: number;
+  /** Records the IOC has after the upload (not gone): unchanged + added + changed + kept. */
+  readonly live: number;
 }
 
 /**
  * Compare the IOC's records with what etcd holds (`existing`: key → stored value) and return the writes needed:
  * a put for every new or changed record, and for every stored record the IOC no longer has, a put marking it `gone`
  * (never a delete: its channel must stay, Inactive).
+ *
+ * When files of the configuration could not be read (`unreadable`), a stored record defined in one of them or
+ * reached through one (its `file` or `via`) is left exactly as it is, whether or not the parse still has a record of
+ * that name: the IOC that booted from those files still serves it. So is a stored record without a place (written
+ * before records carried one) that the parse lacks, since nothing tells where it came from.
  */
 export function planRecordWrites(
   keys: Keyspace, iocId: string, records: readonly IocRecord[], existing: ReadonlyMap<string, string>,
+  unreadable: readonly UnreadableFile[] = [],
 ): RecordPlan {
   const ops: PlannedOp[] = [];
   const seen = new Set<string>();
-  let unchanged = 0, added = 0, changed = 0, markedGone = 0;
+  const lost = new Set(unreadable.flatMap((u) => u.paths));
+  const fromLost = (r: StoredRecord): boolean =>
+    r.gone !== true && r.file !== undefined && (lost.has(r.file) || (r.via?.some((f) => lost.has(f)) ?? false));
+  let unchanged = 0, added = 0, changed = 0, markedGone = 0, kept = 0;
   for (const rec of records) {
     const key = keys.iocRecord(iocId, rec.name);
     if (seen.has(key)) continue; // the parser merges repeated records; keep the first if it did not
@@ -63,6 +82,7 @@ export function planRecordWrites(
     const value = encodeStoredRecord(toStoredRecord(rec));
     const old = existing.get(key);
     if (old === value) unchanged++;
+    else if (old !== undefined && lost.size > 0 && isKept(safeParseRecord(old), fromLost)) kept++;
     else {
       if (old === undefined) added++;
       else changed++;
@@ -77,10 +97,28 @@ export function planRecordWrites(
       ops.push({ type: 'delete', key }); // unreadable garbage under our prefix: nothing to keep
       continue;
     }
+    if (lost.size > 0 && (parsed.file === undefined || fromLost(parsed))) {
+      kept++;
+      continue;
+    }
     ops.push({ type: 'put', key, value: encodeStoredRecord({ ...parsed, gone: true }) });
     markedGone++;
   }
-  return { ops, unchanged, added, changed, markedGone };
+  return { ops, unchanged, added, changed, markedGone, kept, live: unchanged + added + changed + kept };
+}
+
+function isKept(r: StoredRecord | null, fromLost: (r: StoredRecord) => boolean): boolean {
+  return r !== null && fromLost(r);
+}
+
+/** The errors to publish in the IOC's info for files that could not be read (PVS_DB_FILE), at most `max`. */
+export function unreadableErrors(unreadable: readonly UnreadableFile[], max = 100): IocError[] {
+  return unreadable.slice(0, max).map((u) => ({
+    code: 'PVS_DB_FILE',
+    message: u.reason === undefined ? u.message : `${u.message}: ${u.reason}`,
+    file: u.at.file, line: u.at.line, col: u.at.col,
+    unreadable: u.paths.length === 1 ? (u.paths[0] as string) : u.name,
+  }));
 }
 
 function safeParseRecord(raw: string): StoredRecord | null {

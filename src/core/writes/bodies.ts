@@ -6,7 +6,19 @@
 import { z } from 'zod';
 import { PvsError } from '../errors.js';
 
-const Str = z.string().nullish();
+// ChannelFinder (Jackson) coerces a JSON number or boolean where it expects a string and stores its text:
+// pyCFClient's CFUpdateIOC sends `time` as a number. null, objects and arrays are still refused.
+const Scalar = z.union([z.string(), z.number(), z.boolean()]).transform((v) => (typeof v === 'string' ? v : scalarText(v)));
+const Str = Scalar.nullish();
+
+/**
+ * The text ChannelFinder stores for a JSON number or boolean: `12.5` → "12.5", `true` → "true". A number is
+ * written as JavaScript prints the parsed value, which is the JSON text for every number a client prints in
+ * shortest form (`1.50` or `1e3` as written would become "1.5" and "1000").
+ */
+export function scalarText(v: number | boolean): string {
+  return typeof v === 'boolean' ? (v ? 'true' : 'false') : JSON.stringify(v);
+}
 
 /** A nested property as a client sends it. */
 export interface PropertyBody {
@@ -62,7 +74,7 @@ export const tagListBody = (b: unknown): readonly TagBody[] => parse(z.array(Tag
 
 /** Parse the body of `DELETE /channels`: a list of names, or of channels (their names are used). */
 export function nameListBody(b: unknown): string[] {
-  const r = parse(z.array(z.union([z.string(), ChannelZ])), b, 'list of channel names');
+  const r = parse(z.array(z.union([Scalar, ChannelZ])), b, 'list of channel names');
   return r.map((x) => (typeof x === 'string' ? x : x.name ?? ''));
 }
 

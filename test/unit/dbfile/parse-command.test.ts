@@ -20,7 +20,7 @@ describe('pvsync parse', () => {
     const { out } = await run(['examples/linac-bpm/st.cmd', '--json', '--env', 'TOP=.']);
     const r = JSON.parse(out) as { env: Record<string, string>; records: Array<{ name: string; type: string;
       fields: Record<string, string>; infos: Record<string, string>; aliases: string[] }>; diagnostics: unknown[] };
-    expect(Object.keys(r)).toEqual(['env', 'records', 'diagnostics']);
+    expect(Object.keys(r)).toEqual(['env', 'records', 'diagnostics', 'unreadable']);
     expect(r.env['IOCNAME']).toBe('linac-bpm');
     expect(r.env['EPICS_DB_INCLUDE_PATH']).toBe('./db');
     expect(r.records).toHaveLength(53);
@@ -29,6 +29,7 @@ describe('pvsync parse', () => {
       fields: { DESC: 'BPM01 horizontal position', EGU: 'mm', PREC: '3', HOPR: '10', LOPR: '-10', HIGH: '2', LOW: '-2',
         HSV: 'MINOR', LSV: 'MINOR' },
       infos: { archive: 'monitor 0.1' }, aliases: ['LINAC:BPM01:POS:X'],
+      file: 'examples/linac-bpm/db/bpm.template', line: 2, via: ['examples/linac-bpm/bpm.substitutions'],
     });
     expect(r.records.find((x) => x.name === 'LINAC:BPM10:ZPOS')?.fields['VAL']).toBe('46.15');
     expect(r.diagnostics).toHaveLength(2);
@@ -48,7 +49,7 @@ describe('pvsync parse', () => {
 
   it('formats diagnostics, records and --env', () => {
     expect(formatDiagnostic({ file: 'a.db', line: 3, col: 7, severity: 'warning', message: 'm' })).toBe('a.db:3:7: warning: m');
-    expect(formatRecords({ env: {}, diagnostics: [], records: [
+    expect(formatRecords({ env: {}, diagnostics: [], unreadable: [], records: [
       { name: 'A', type: 'ai', fields: { DESC: 'd' }, infos: {}, aliases: ['B'] },
       { name: 'LONGER', type: 'bo', fields: {}, infos: {}, aliases: [] },
     ] })).toBe('A       ai  d\n  alias B\nLONGER  bo\n');
