@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the system packages pvsync's tests and demo need (Debian): etcd-server, etcd-client, mariadb-server,
-# nftables (the partition tests cut etcd members off inside network namespaces).
+# openssl (the CA and certificates of a secured cluster, docs/security.md) and nftables (the partition tests cut etcd
+# members off inside network namespaces).
 # Idempotent: installs only what is missing, runs `apt-get update` at most once and only when a package is unknown,
 # and waits for a dpkg lock held by another process instead of failing. Needs root when something is missing.
 set -euo pipefail
 
-packages=(etcd-server etcd-client mariadb-server nftables)
+packages=(etcd-server etcd-client mariadb-server openssl nftables)
 apt_opts=(-o DPkg::Lock::Timeout=600)
 export DEBIAN_FRONTEND=noninteractive
 

@@ -4,7 +4,7 @@
  * is one "create if absent" transaction bound to the lease, a guarded resignation, and one prefix watch per group.
  */
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import { ArchiverKeys } from '../../core/election/keys.js';
 import {
   ActiveValueSchema, LeaderValueSchema, NodeStatusSchema, SwitchoverRequestSchema,
@@ -31,7 +31,7 @@ export type CampaignResult =
  * ~2×TTL): the agent times its self-stop from the keeper's `ack` events. The keeper is not started on failure.
  */
 export async function grantLease(
-  client: Etcd3, ttlS: number, timeoutMs: number, log: Logger, now: () => number = Date.now,
+  client: Etcd3, ttlS: number, timeoutMs: number, log: Logger = pino({ level: 'silent' }), now: () => number = Date.now,
 ): Promise<AgentLease> {
   const keeper = new LeaseKeeper(etcdLeaseTransport(client), { ttlS, callTimeoutMs: timeoutMs, log, now });
   try {

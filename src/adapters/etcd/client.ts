@@ -10,6 +10,19 @@ import { pino, type Logger } from 'pino';
 import { MemberGuards } from './member-guard.js';
 import { MemberProber, type ProberOptions } from './member-prober.js';
 import { requireLeader } from './require-leader.js';
+import { reauthenticateWatches } from './watch-reauth.js';
+
+/**
+ * How to prove who we are to a secured etcd (docs/security.md): the CA that signed etcd's certificates, our client
+ * certificate and key (PEM; with `--client-cert-auth` its CN is our etcd user), and optionally a user and password.
+ */
+export interface EtcdSecurity {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+  readonly user?: string;
+  readonly password?: string;
+}
 
 /** Options of an etcd client. */
 export interface EtcdClientOptions {
@@ -17,6 +30,8 @@ export interface EtcdClientOptions {
   readonly callTimeoutMs?: number;
   /** Time to wait for a connection in ms (default 3000). */
   readonly dialTimeoutMs?: number;
+  /** TLS and authentication; none for a plain cluster. */
+  readonly security?: EtcdSecurity;
   /** Member probes (default on with 250 ms rounds and 500 ms deadlines when there are several endpoints). */
   readonly probe?: ProberOptions | false;
   /** Where member isolation is logged (default: nowhere). */
@@ -41,11 +56,12 @@ export function memberGuardsOf(client: Etcd3): MemberGuards | undefined {
   return client instanceof PvsEtcdClient ? client.members : undefined;
 }
 
-/** Make a client for the given endpoints (`http://host:port`). */
+/** Make a client for the given endpoints (`http://host:port`, or `https://` with `security`). */
 export function createEtcdClient(endpoints: readonly string[], opts: EtcdClientOptions = {}): PvsEtcdClient {
   const callTimeout = opts.callTimeoutMs ?? 5000;
   const log = (opts.log ?? pino({ level: 'silent' })).child({ component: 'etcd-members' });
   const base = {
+    ...securityOptions(opts.security),
     dialTimeout: opts.dialTimeoutMs ?? 3000,
     grpcOptions: {
       // grpc-js refuses responses over 4 MiB by default; our ranges are paged, but leave headroom.
@@ -60,7 +76,7 @@ export function createEtcdClient(endpoints: readonly string[], opts: EtcdClientO
   const prober = !probed ? null : new MemberProber(guards, (member) => new Etcd3({
     ...base, hosts: [member], faultHandling: { host: () => noop, global: noop },
   }), log, opts.probe ?? {});
-  return new PvsEtcdClient({
+  const client = new PvsEtcdClient({
     ...base,
     hosts: [...endpoints],
     grpcOptions: {
@@ -75,4 +91,23 @@ export function createEtcdClient(endpoints: readonly string[], opts: EtcdClientO
     faultHandling: { host: (member) => guards.policyFor(member) },
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeout }),
   }, guards, prober);
+  // Password tokens expire; watch streams keep the token they were opened with (see watch-reauth.ts).
+  if (opts.security?.user !== undefined) reauthenticateWatches(client);
+  return client;
+}
+
+/** The etcd3 constructor options for `security`: `credentials` (TLS) and `auth` (user and password). */
+export function securityOptions(security: EtcdSecurity | undefined): Pick<IOptions, 'credentials' | 'auth'> {
+  if (security === undefined) return {};
+  const out: Pick<IOptions, 'credentials' | 'auth'> = {};
+  if (security.ca !== undefined || security.cert !== undefined) {
+    out.credentials = {
+      // grpc-js takes null for "the system's CAs"; etcd3's type says Buffer only.
+      rootCertificate: security.ca ?? (null as unknown as Buffer),
+      ...(security.key === undefined ? {} : { privateKey: security.key }),
+      ...(security.cert === undefined ? {} : { certChain: security.cert }),
+    };
+  }
+  if (security.user !== undefined) out.auth = { username: security.user, password: security.password ?? '' };
+  return out;
 }

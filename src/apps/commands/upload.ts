@@ -16,9 +16,9 @@ import { PvsError } from '../../core/errors.js';
 import { refuseErrors } from '../../core/upload/strict.js';
 import { Keyspace, ROOT, iocIdOf } from '../../core/keyspace.js';
 import { rootLogger } from '../logger.js';
-import { collectKeyValue, resolveEndpoints, resolveRoot, withEndpoints, withRoot } from '../options.js';
+import { collectKeyValue, resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
 
-interface UploadOptions {
+interface UploadOptions extends SecurityFlags {
   stCmd: string;
   iocName?: string;
   host?: string;
@@ -73,8 +73,8 @@ async function runUpload(opts: UploadOptions): Promise<void> {
   const iocId = iocIdOf(iocName, hostName);
   log.info({ ioc: iocId, records: parsed.records.length, diagnostics: parsed.diagnostics.length, errors: errors.length }, 'IOC configuration read');
 
-  const endpoints = resolveEndpoints(opts.endpoints);
-  const client = createEtcdClient(endpoints, { log });
+  const { endpoints, security } = resolveEtcd(opts);
+  const client = createEtcdClient(endpoints, { log, ...(security === undefined ? {} : { security }) });
   const publisher = new IocPublisher({
     client, keys: new Keyspace(resolveRoot(opts.root, ROOT)), iocId, iocName, hostName, iocIP: localAddress(),
     env: publishedEnv(parsed.env), records: parsed.records, unreadable: parsed.unreadable, ttlSeconds: ttl,
