@@ -1,9 +1,9 @@
 /**
  * ChannelFinder glob patterns: `*` any run of characters, `?` exactly one, `\` escapes the next character; matched
  * case-insensitively against the whole value (as Elasticsearch's case-insensitive wildcard query does).
- * Matching never backtracks over the pattern: the greedy two-pointer algorithm retries only from the last `*`,
- * so a test costs at most (value + 1) × (pattern + 2) steps whatever the input (patterns come from anonymous
- * requests).
+ * Matching never backtracks over the pattern: the parts between stars are found in order, each at its leftmost
+ * place, so a test costs at most (value + 1) × (pattern + 2) steps whatever the input (patterns come from
+ * anonymous requests).
  */
 
 /** A compiled glob: how to test a value, and what the directory can use to narrow a sorted scan. */
