@@ -131,7 +131,7 @@ function matcher(p: readonly number[]): (value: string, counter: { steps: number
     counter.steps += head + tailLength;
     if (!fixed(units, 0, head, value, 0) || !fixed(units, tail, m, value, n - tailLength)) return false;
     if (head === m || segments.length === 0) return true;
-    next.fill(-2);
+    for (let i = 0; i < next.length; i++) next[i] = -2;
     return findAll(segments, value, head, n - tailLength, next, counter);
   };
 }
