@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Install the system packages pvsync's tests and demo need (Debian): etcd-server, etcd-client, mariadb-server.
+# Install the system packages pvsync's tests and demo need (Debian): etcd-server, etcd-client, mariadb-server, and
+# openssl (the CA and certificates of a secured cluster, docs/security.md).
 # Idempotent: installs only what is missing, runs `apt-get update` at most once and only when a package is unknown,
 # and waits for a dpkg lock held by another process instead of failing. Needs root when something is missing.
 set -euo pipefail
 
-packages=(etcd-server etcd-client mariadb-server)
+packages=(etcd-server etcd-client mariadb-server openssl)
 apt_opts=(-o DPkg::Lock::Timeout=600)
 export DEBIAN_FRONTEND=noninteractive
 

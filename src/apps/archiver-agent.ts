@@ -13,7 +13,8 @@ import { HealthTracker, type HealthPolicy, type CheckScope } from '../core/elect
 import { LeaseClock, keepaliveIntervalMs } from '../core/election/lease-clock.js';
 import type { Endpoints, GroupStatus, NodeStatus, Role } from '../core/election/records.js';
 import { transition } from '../core/election/roles.js';
-import { isPvsError, messageOf } from '../core/errors.js';
+import { isPvsError, messageOf, type PvsError } from '../core/errors.js';
+import { isEtcdRefusal } from '../adapters/etcd/errors.js';
 import {
   ArchiverGroupStore, grantLease, keepalive, revokeLease, type AgentLease,
 } from '../adapters/etcd/archiver-election.js';
@@ -79,6 +80,8 @@ export class ArchiverAgent {
   private stepping = false;
   private stepAgain = false;
   private retryAt = 0;
+  /** Consecutive steps etcd refused (permission, login, TLS): they back off up to 30 s. */
+  private refusals = 0;
   private timers: NodeJS.Timeout[] = [];
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = 0;
@@ -185,8 +188,14 @@ export class ArchiverAgent {
           else if (d.kind === 'demote') await this.demote(d.reason);
           else await this.exit();
         } catch (err) {
-          this.log.warn({ step: d.kind, error: messageOf(err) }, 'step failed');
-          this.retryAt = this.now() + 300;
+          // A refusal (permission, login, TLS) will not pass by itself: log it as an error and retry slowly.
+          this.refusals = isEtcdRefusal(err) ? this.refusals + 1 : 0;
+          if (this.refusals > 0) {
+            this.log.error({ step: d.kind, code: (err as PvsError).code, error: messageOf(err) }, 'etcd refused the agent');
+          } else {
+            this.log.warn({ step: d.kind, error: messageOf(err) }, 'step failed');
+          }
+          this.retryAt = this.now() + (this.refusals > 0 ? Math.min(1000 * 2 ** (this.refusals - 1), 30_000) : 300);
         }
         if (this.role === 'stopped') return;
       }
@@ -274,7 +283,10 @@ export class ArchiverAgent {
     if (this.readInFlight) { this.readAgain = true; return; }
     this.readInFlight = true;
     this.store.read((key, err) => this.log.warn({ key, err }, 'bad value in archiver group'))
-      .then((g) => this.apply(g), (err: unknown) => this.log.debug({ err }, 'group read failed'))
+      .then((g) => this.apply(g), (err: unknown) => {
+        if (isEtcdRefusal(err)) this.log.error({ code: (err as PvsError).code, error: messageOf(err) }, 'etcd refused the group read');
+        else this.log.debug({ err }, 'group read failed');
+      })
       .finally(() => {
         this.readInFlight = false;
         if (this.readAgain) { this.readAgain = false; this.refresh(); }

@@ -91,34 +91,49 @@ export function memberOf(spec: ClusterSpec, name: string): MemberSpec {
   return member;
 }
 
-/** The client URL of a member, e.g. http://127.0.0.1:2379. */
-export function clientUrl(spec: ClusterSpec, member: MemberSpec): string {
-  return `http://${spec.host}:${member.clientPort}`;
+/** The client URL of a member, e.g. http://127.0.0.1:2379 (https:// when the cluster runs TLS). */
+export function clientUrl(spec: ClusterSpec, member: MemberSpec, secure = false): string {
+  return `${secure ? 'https' : 'http'}://${spec.host}:${member.clientPort}`;
 }
 
-/** The peer URL of a member, e.g. http://127.0.0.1:2380. */
-export function peerUrl(spec: ClusterSpec, member: MemberSpec): string {
-  return `http://${spec.host}:${member.peerPort}`;
+/** The peer URL of a member, e.g. http://127.0.0.1:2380 (https:// when the cluster runs TLS). */
+export function peerUrl(spec: ClusterSpec, member: MemberSpec, secure = false): string {
+  return `${secure ? 'https' : 'http'}://${spec.host}:${member.peerPort}`;
 }
 
 /** The --initial-cluster value: name=peerURL for every member. */
-export function initialCluster(spec: ClusterSpec): string {
-  return spec.members.map((m) => `${m.name}=${peerUrl(spec, m)}`).join(',');
+export function initialCluster(spec: ClusterSpec, secure = false): string {
+  return spec.members.map((m) => `${m.name}=${peerUrl(spec, m, secure)}`).join(',');
+}
+
+/**
+ * TLS and authentication of one member (docs/security.md): its certificate and key (serving clients and peers, and
+ * presented to peers), the CA every client and peer certificate must be signed by, and the simple token TTL.
+ */
+export interface MemberSecurity {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  /** --auth-token-ttl in seconds (etcd's default 300); tests shorten it to see tokens expire. */
+  readonly authTokenTtlS?: number;
 }
 
 /** Whether a member starts a new cluster or rejoins with its existing data dir. */
 export type InitialClusterState = 'new' | 'existing';
 
 /** The etcd 3.4 flags of one member, as `--flag=value` strings (the same set deploy/ writes into env files). */
-export function memberFlags(spec: ClusterSpec, member: MemberSpec, dataDir: string, state: InitialClusterState): string[] {
+export function memberFlags(
+  spec: ClusterSpec, member: MemberSpec, dataDir: string, state: InitialClusterState, security?: MemberSecurity,
+): string[] {
+  const secure = security !== undefined;
   const flags: Record<string, string> = {
     name: member.name,
     'data-dir': dataDir,
-    'listen-client-urls': clientUrl(spec, member),
-    'advertise-client-urls': clientUrl(spec, member),
-    'listen-peer-urls': peerUrl(spec, member),
-    'initial-advertise-peer-urls': peerUrl(spec, member),
-    'initial-cluster': initialCluster(spec),
+    'listen-client-urls': clientUrl(spec, member, secure),
+    'advertise-client-urls': clientUrl(spec, member, secure),
+    'listen-peer-urls': peerUrl(spec, member, secure),
+    'initial-advertise-peer-urls': peerUrl(spec, member, secure),
+    'initial-cluster': initialCluster(spec, secure),
     'initial-cluster-token': spec.token,
     'initial-cluster-state': state,
     'heartbeat-interval': String(spec.heartbeatIntervalMs),
@@ -132,5 +147,19 @@ export function memberFlags(spec: ClusterSpec, member: MemberSpec, dataDir: stri
     logger: 'zap',
     'log-outputs': 'stderr',
   };
+  if (security !== undefined) {
+    // Clients and peers must present a certificate signed by the CA; a client's CN is its etcd user.
+    Object.assign(flags, {
+      'cert-file': security.certFile,
+      'key-file': security.keyFile,
+      'trusted-ca-file': security.caFile,
+      'client-cert-auth': 'true',
+      'peer-cert-file': security.certFile,
+      'peer-key-file': security.keyFile,
+      'peer-trusted-ca-file': security.caFile,
+      'peer-client-cert-auth': 'true',
+    });
+    if (security.authTokenTtlS !== undefined) flags['auth-token-ttl'] = String(security.authTokenTtlS);
+  }
   return Object.entries(flags).map(([k, v]) => `--${k}=${v}`);
 }

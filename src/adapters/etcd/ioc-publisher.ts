@@ -9,7 +9,7 @@ import { messageOf } from '../../core/errors.js';
 import type { Keyspace } from '../../core/keyspace.js';
 import { SCHEMA_VERSION, type Alive, type IocInfo, type IocRecord, type UnreadableFile, type UploadState } from '../../core/model.js';
 import { batchOps, planRecordWrites, unreadableErrors, type PlannedOp } from '../../core/upload/plan.js';
-import { wrapEtcdError } from './errors.js';
+import { isEtcdRefusal, wrapEtcdError } from './errors.js';
 import { commitOps, rangePrefix } from './kv.js';
 
 /** What the publisher needs to know about the IOC and how to reach etcd. */
@@ -160,8 +160,12 @@ export class IocPublisher {
         if (this.stopping) break;
         failures++;
         const e = wrapEtcdError(err, 'upload');
-        const delay = Math.min(500 * 2 ** (failures - 1), 10_000) * (0.75 + Math.random() * 0.5);
-        this.log.warn({ err: e.message, code: e.code, failures, retryInMs: Math.round(delay) }, 'upload failed, retrying');
+        // A refusal (permission, login, TLS) is an operator's matter: say so loudly and retry slowly, not as an outage.
+        const refused = isEtcdRefusal(e);
+        const delay = (refused ? Math.min(5000 * 2 ** (failures - 1), 60_000) : Math.min(500 * 2 ** (failures - 1), 10_000))
+          * (0.75 + Math.random() * 0.5);
+        if (refused) this.log.error({ err: e.message, code: e.code, failures, retryInMs: Math.round(delay) }, 'etcd refused the upload');
+        else this.log.warn({ err: e.message, code: e.code, failures, retryInMs: Math.round(delay) }, 'upload failed, retrying');
         await this.sleep(delay);
       }
     }

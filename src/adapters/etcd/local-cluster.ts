@@ -4,13 +4,14 @@
  * check, stop or restart members of a cluster another process started.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { PvsError } from '../../core/errors.js';
-import { clientUrl, memberFlags, memberOf, type ClusterSpec } from './cluster-spec.js';
-import { probeHealth, probeStatus } from './member-probe.js';
+import { clientUrl, memberFlags, memberOf, type ClusterSpec, type MemberSecurity } from './cluster-spec.js';
+import { probeHealth, probeStatus, type ProbeTls } from './member-probe.js';
 import { portIsFree } from './port-check.js';
 import { isOurEtcd, readPidFile, removePidFile, sendSignal, waitForExit, writePidFile } from './member-process.js';
 
@@ -23,6 +24,28 @@ export interface LocalClusterOptions {
   readonly healthTimeoutMs?: number;
   /** How long a stop waits after SIGTERM before SIGKILL (default 10 s; a leader hands over in ~1 s). */
   readonly stopTimeoutMs?: number;
+  /** Run TLS on client and peer URLs with the certificates in this directory (see `clusterTlsFiles`). */
+  readonly security?: LocalClusterSecurity;
+}
+
+/** Where a TLS cluster's certificates are, and its token TTL. */
+export interface LocalClusterSecurity {
+  /** Directory with ca.crt, member-<name>.crt/.key per member and probe.crt/.key (a client certificate without CN). */
+  readonly dir: string;
+  /** --auth-token-ttl in seconds (etcd's default 300). */
+  readonly authTokenTtlS?: number;
+}
+
+/** The file names a TLS cluster expects in its security dir. */
+export function clusterTlsFiles(dir: string): {
+  ca: string; caKey: string; probe: { cert: string; key: string }; member(name: string): { cert: string; key: string };
+} {
+  return {
+    ca: join(dir, 'ca.crt'),
+    caKey: join(dir, 'ca.key'),
+    probe: { cert: join(dir, 'probe.crt'), key: join(dir, 'probe.key') },
+    member: (name) => ({ cert: join(dir, `member-${name}.crt`), key: join(dir, `member-${name}.key`) }),
+  };
 }
 
 /** One member as seen by `status()`; pid is null when it is not running. */
@@ -47,6 +70,7 @@ export class LocalCluster {
   readonly spec: ClusterSpec;
   readonly stateDir: string;
   private readonly opts: LocalClusterOptions;
+  private probeTlsCache: ProbeTls | undefined;
 
   constructor(spec: ClusterSpec, stateDir: string, opts: LocalClusterOptions) {
     this.spec = spec;
@@ -56,7 +80,12 @@ export class LocalCluster {
 
   /** The client URLs of all members, in spec order. */
   get endpoints(): string[] {
-    return this.spec.members.map((m) => clientUrl(this.spec, m));
+    return this.spec.members.map((m) => this.url(m.name));
+  }
+
+  /** True when the members run TLS (https client and peer URLs, client certificates required). */
+  get secure(): boolean {
+    return this.opts.security !== undefined;
   }
 
   /** The member names, in spec order. */
@@ -111,11 +140,12 @@ export class LocalCluster {
   /** Every member's pid, liveness, health, leadership and db size (probes run in parallel, ~0.5 s at worst). */
   async status(): Promise<MemberState[]> {
     return Promise.all(this.spec.members.map(async (m): Promise<MemberState> => {
-      const url = clientUrl(this.spec, m);
+      const url = this.url(m.name);
       const pid = await this.runningPid(m.name);
+      const tls = this.probeTls();
       const [healthy, st] = pid === undefined
         ? [false, undefined]
-        : await Promise.all([probeHealth(url, PROBE_TIMEOUT_MS), probeStatus(url, PROBE_TIMEOUT_MS)]);
+        : await Promise.all([probeHealth(url, PROBE_TIMEOUT_MS, tls), probeStatus(url, PROBE_TIMEOUT_MS, tls)]);
       return {
         name: m.name, clientUrl: url, pid: pid ?? null, alive: pid !== undefined, healthy,
         leader: st?.isLeader ?? false, dbSizeBytes: st?.dbSizeBytes ?? null,
@@ -126,7 +156,7 @@ export class LocalCluster {
   /** The name of the current leader (the claimant with the highest raft term), or undefined during an election. */
   async leader(): Promise<string | undefined> {
     const claims = await Promise.all(this.spec.members.map(async (m) => ({
-      name: m.name, st: await probeStatus(clientUrl(this.spec, m), PROBE_TIMEOUT_MS),
+      name: m.name, st: await probeStatus(this.url(m.name), PROBE_TIMEOUT_MS, this.probeTls()),
     })));
     let best: { name: string; term: number } | undefined;
     for (const { name, st } of claims) {
@@ -149,7 +179,7 @@ export class LocalCluster {
           throw new PvsError('PVS_CLUSTER', `etcd member ${m.name} is not running; its log ends:\n${await this.logTail(m.name)}`);
         }
       }
-      const health = await Promise.all(this.spec.members.map((m) => probeHealth(clientUrl(this.spec, m), PROBE_TIMEOUT_MS)));
+      const health = await Promise.all(this.spec.members.map((m) => probeHealth(this.url(m.name), PROBE_TIMEOUT_MS, this.probeTls())));
       health.forEach((ok, i) => {
         if (!ok) unhealthy.push(this.spec.members[i]?.name ?? '?');
       });
@@ -175,7 +205,7 @@ export class LocalCluster {
     const dataDir = join(dir, 'data');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const state = (await isDir(join(dataDir, 'member'))) ? 'existing' : 'new';
-    const args = memberFlags(this.spec, member, dataDir, state);
+    const args = memberFlags(this.spec, member, dataDir, state, this.memberSecurity(name));
     const logFile = await open(this.logPath(name), 'a');
     let pid: number | undefined;
     try {
@@ -253,6 +283,39 @@ export class LocalCluster {
     const pid = await this.runningPid(name);
     if (pid === undefined) throw new PvsError('PVS_CLUSTER', `etcd member ${name} is not running`);
     sendSignal(pid, signal);
+  }
+
+  private url(name: string): string {
+    return clientUrl(this.spec, memberOf(this.spec, name), this.secure);
+  }
+
+  private memberSecurity(name: string): MemberSecurity | undefined {
+    const sec = this.opts.security;
+    if (sec === undefined) return undefined;
+    const files = clusterTlsFiles(sec.dir);
+    const own = files.member(name);
+    return {
+      certFile: own.cert, keyFile: own.key, caFile: files.ca,
+      ...(sec.authTokenTtlS === undefined ? {} : { authTokenTtlS: sec.authTokenTtlS }),
+    };
+  }
+
+  /** The probe's client certificate, read once (a missing file is a PVS_CLUSTER error naming it). */
+  private probeTls(): ProbeTls | undefined {
+    const sec = this.opts.security;
+    if (sec === undefined) return undefined;
+    if (this.probeTlsCache === undefined) {
+      const files = clusterTlsFiles(sec.dir);
+      const read = (path: string): Buffer => {
+        try {
+          return readFileSync(path);
+        } catch (err) {
+          throw new PvsError('PVS_CLUSTER', `cannot read ${path} of the TLS cluster`, { cause: err });
+        }
+      };
+      this.probeTlsCache = { ca: read(files.ca), cert: read(files.probe.cert), key: read(files.probe.key) };
+    }
+    return this.probeTlsCache;
   }
 
   private pidPath(name: string): string {

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Keyspace } from '../../core/keyspace.js';
 import { decodeChange } from '../../core/directory/decode.js';
 import type { DirectoryEvent } from '../../core/directory/events.js';
-import { wrapEtcdError } from './errors.js';
+import { isEtcdRefusal, wrapEtcdError } from './errors.js';
 import { scanPrefix } from './kv.js';
 
 // etcd 3.4 walks the whole rest of the range for every limited page: few large pages load far faster than many
@@ -97,8 +97,10 @@ export class Mirror extends EventEmitter {
       } catch (err) {
         failures++;
         const e = wrapEtcdError(err, 'mirror snapshot');
-        const delay = Math.min(250 * 2 ** (failures - 1), 5000);
-        this.log.warn({ err: e.message, failures, retryInMs: delay }, 'snapshot failed, retrying');
+        const refused = isEtcdRefusal(e);
+        const delay = Math.min(250 * 2 ** (failures - 1), refused ? 30_000 : 5000);
+        if (refused) this.log.error({ err: e.message, code: e.code, failures, retryInMs: delay }, 'etcd refused the snapshot');
+        else this.log.warn({ err: e.message, code: e.code, failures, retryInMs: delay }, 'snapshot failed, retrying');
         await new Promise((r) => setTimeout(r, delay));
       }
     }

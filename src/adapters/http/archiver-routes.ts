@@ -7,7 +7,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Endpoints } from '../../core/election/records.js';
 import type { ArchiverService } from '../../core/election/service.js';
 import { isPvsError, type ErrorCode } from '../../core/errors.js';
-import { errorBody } from './error-reply.js';
+import { errorBody, publicMessage } from './error-reply.js';
 
 /** Options of the plugin. */
 export interface ArchiverRoutesOptions {
@@ -76,7 +76,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
 
 function sendError(reply: FastifyReply, url: string, err: unknown): FastifyReply {
   if (!isPvsError(err)) throw err;
-  return replyError(reply, url, STATUS_OF[err.code] ?? 500, err.code, err.message);
+  const status = STATUS_OF[err.code] ?? 500;
+  return replyError(reply, url, status, err.code, status >= 500 ? publicMessage(err) : err.message);
 }
 
 function replyError(reply: FastifyReply, url: string, status: number, code: ErrorCode, message: string): FastifyReply {

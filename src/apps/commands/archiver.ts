@@ -3,6 +3,7 @@
  * `pvsync archiver switchover [--to NODE]`. See docs/archiver-ha.md.
  */
 import type { Command } from 'commander';
+import type { Etcd3 } from 'etcd3';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
 import { EtcdArchiverService } from '../../adapters/etcd/archiver-ops.js';
 import { commandCheck, diskFreeCheck, httpCheck, processAliveCheck } from '../../adapters/health/checks.js';
@@ -14,9 +15,9 @@ import {
   agentSettingsFromEnv, readAgentConfigFile, resolveAgentSettings, type RawAgentSettings,
 } from '../archiver-config.js';
 import { rootLogger } from '../logger.js';
-import { resolveEndpoints, withEndpoints } from '../options.js';
+import { resolveEtcd, withEndpoints, type SecurityFlags } from '../options.js';
 
-interface AgentOpts {
+interface AgentOpts extends SecurityFlags {
   node?: string; group?: string; root?: string; ttl?: string; margin?: string; start?: string[]; stop?: string[];
   hookTimeout?: string; healthUrl?: string; healthCmd?: string; healthDisk?: string; healthPidFile?: string;
   healthInterval?: string; healthGrace?: string; healthTimeout?: string; mgmtUrl?: string; retrievalUrl?: string;
@@ -39,7 +40,7 @@ async function runAgent(o: AgentOpts): Promise<void> {
   };
   const file = o.config === undefined ? {} : readAgentConfigFile(o.config);
   const s = resolveAgentSettings(cli, agentSettingsFromEnv(process.env), file);
-  const endpoints = resolveEndpoints(s.endpoints?.join(','));
+  const { endpoints, security } = resolveEtcd({ ...o, endpoints: s.endpoints?.join(',') });
   const log = rootLogger('pvsync-archiver-agent');
   const baseEnv = envStrings();
   const checks: ScopedCheck[] = [];
@@ -50,6 +51,7 @@ async function runAgent(o: AgentOpts): Promise<void> {
   if (h.cmd !== undefined) checks.push({ check: commandCheck(h.cmd, h.timeoutMs, runCommand, baseEnv), scope: 'always' });
   const ttlMs = s.agent.ttlS * 1000;
   const client = createEtcdClient(endpoints, {
+    ...(security === undefined ? {} : { security }),
     callTimeoutMs: Math.max(300, Math.min(2000, Math.floor(ttlMs / 3))), dialTimeoutMs: Math.max(300, Math.floor(ttlMs / 3)),
   });
   const agent = new ArchiverAgent(s.agent, { client, log, checks, baseEnv });
@@ -66,6 +68,12 @@ async function runAgent(o: AgentOpts): Promise<void> {
     // etcd3 may keep retrying a watch against an unreachable member after close: do not let it keep us alive.
     setTimeout(() => process.exit(), 1000).unref();
   }
+}
+
+/** A client from `--endpoints` and the security options (files checked first). */
+function openClient(o: SecurityFlags & { endpoints?: string }): Etcd3 {
+  const { endpoints, security } = resolveEtcd(o);
+  return createEtcdClient(endpoints, security === undefined ? {} : { security });
 }
 
 function age(ms: number): string {
@@ -119,8 +127,8 @@ export function register(program: Command): void {
     .option('--group <name>', 'archiver group', 'default')
     .option('--root <prefix>', 'etcd key root', ROOT)
     .option('--json', 'print JSON');
-  withEndpoints(status).action(async (o: { group: string; root: string; json?: boolean; endpoints?: string }) => {
-    const client = createEtcdClient(resolveEndpoints(o.endpoints));
+  withEndpoints(status).action(async (o: SecurityFlags & { group: string; root: string; json?: boolean; endpoints?: string }) => {
+    const client = openClient(o);
     try {
       const g = await new EtcdArchiverService(client, o.root).status(o.group);
       process.stdout.write(o.json === true ? JSON.stringify(g, null, 2) + '\n' : formatStatus(g, Date.now()));
@@ -134,8 +142,8 @@ export function register(program: Command): void {
     .option('--root <prefix>', 'etcd key root', ROOT)
     .option('--timeout <seconds>', 'give up after this long', '10')
     .option('--json', 'print JSON');
-  withEndpoints(sw).action(async (o: { to?: string; group: string; root: string; timeout: string; json?: boolean; endpoints?: string }) => {
-    const client = createEtcdClient(resolveEndpoints(o.endpoints));
+  withEndpoints(sw).action(async (o: SecurityFlags & { to?: string; group: string; root: string; timeout: string; json?: boolean; endpoints?: string }) => {
+    const client = openClient(o);
     try {
       const r = await new EtcdArchiverService(client, o.root).switchover(o.group, o.to, Math.round(Number(o.timeout) * 1000));
       process.stdout.write(o.json === true ? JSON.stringify(r) + '\n'

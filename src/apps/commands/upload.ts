@@ -18,9 +18,9 @@ import { Keyspace, ROOT, iocIdOf } from '../../core/keyspace.js';
 import type { ParseResult } from '../../core/model.js';
 import { ConfigRereader } from '../config-reread.js';
 import { rootLogger } from '../logger.js';
-import { collectKeyValue, resolveEndpoints, resolveRoot, withEndpoints, withRoot } from '../options.js';
+import { collectKeyValue, resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
 
-interface UploadOptions {
+interface UploadOptions extends SecurityFlags {
   stCmd: string;
   iocName?: string;
   host?: string;
@@ -71,8 +71,8 @@ async function runUpload(opts: UploadOptions): Promise<void> {
   const iocId = iocIdOf(iocName, hostName);
   log.info({ ioc: iocId, records: parsed.records.length, diagnostics: parsed.diagnostics.length, errors: errors.length }, 'IOC configuration read');
 
-  const endpoints = resolveEndpoints(opts.endpoints);
-  const client = createEtcdClient(endpoints);
+  const { endpoints, security } = resolveEtcd(opts);
+  const client = createEtcdClient(endpoints, security === undefined ? {} : { security });
   const initial = configurationOf(parsed);
   const publisher = new IocPublisher({
     client, keys: new Keyspace(resolveRoot(opts.root, ROOT)), iocId, iocName, hostName, iocIP: localAddress(),

@@ -22,7 +22,9 @@ function parseEnvFile(text: string): Record<string, string> {
 /** etcd reads flag `--foo-bar` from ETCD_FOO_BAR: the env form of the flags LocalCluster passes. */
 function flagsAsEnv(spec: ClusterSpec, member: MemberSpec): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const flag of memberFlags(spec, member, '/data', 'new')) {
+  // deploy/ runs TLS with client certificates (docs/security.md): the flags of a secured member, file paths aside.
+  const tls = { certFile: '/tls/m.crt', keyFile: '/tls/m.key', caFile: '/tls/ca.crt' };
+  for (const flag of memberFlags(spec, member, '/data', 'new', tls)) {
     const eq = flag.indexOf('=');
     env[`ETCD_${flag.slice(2, eq).toUpperCase().replaceAll('-', '_')}`] = flag.slice(eq + 1);
   }
@@ -31,7 +33,7 @@ function flagsAsEnv(spec: ClusterSpec, member: MemberSpec): Record<string, strin
 
 const HOST_FREE = ['ETCD_HEARTBEAT_INTERVAL', 'ETCD_ELECTION_TIMEOUT', 'ETCD_PRE_VOTE', 'ETCD_AUTO_COMPACTION_MODE',
   'ETCD_AUTO_COMPACTION_RETENTION', 'ETCD_QUOTA_BACKEND_BYTES', 'ETCD_SNAPSHOT_COUNT', 'ETCD_ENABLE_V2', 'ETCD_LOGGER',
-  'ETCD_LOG_OUTPUTS', 'ETCD_NAME', 'ETCD_INITIAL_CLUSTER_STATE'];
+  'ETCD_LOG_OUTPUTS', 'ETCD_NAME', 'ETCD_INITIAL_CLUSTER_STATE', 'ETCD_CLIENT_CERT_AUTH', 'ETCD_PEER_CLIENT_CERT_AUTH'];
 
 const port = (url: string): number => Number(new URL(url).port);
 const host = (url: string): string => new URL(url).hostname;
@@ -53,6 +55,15 @@ function checkMember(spec: ClusterSpec, member: MemberSpec, env: Record<string, 
   const cluster = urls('ETCD_INITIAL_CLUSTER').map((entry) => entry.split('='));
   expect(cluster.map(([name, url]) => [name, port(url ?? '')])).toEqual(spec.members.map((m) => [m.name, m.peerPort]));
   expect(cluster.find(([name]) => name === member.name)?.[1]).toBe(advertisedPeer);
+  // Every URL is https; the member serves clients and peers with one certificate and trusts one CA.
+  for (const key of ['ETCD_LISTEN_CLIENT_URLS', 'ETCD_ADVERTISE_CLIENT_URLS', 'ETCD_LISTEN_PEER_URLS', 'ETCD_INITIAL_ADVERTISE_PEER_URLS']) {
+    for (const url of urls(key)) expect({ key, url: url.slice(0, 8) }).toEqual({ key, url: 'https://' });
+  }
+  for (const [, url] of cluster) expect(url?.startsWith('https://')).toBe(true);
+  expect(env['ETCD_PEER_CERT_FILE']).toBe(env['ETCD_CERT_FILE']);
+  expect(env['ETCD_PEER_KEY_FILE']).toBe(env['ETCD_KEY_FILE']);
+  expect(env['ETCD_PEER_TRUSTED_CA_FILE']).toBe(env['ETCD_TRUSTED_CA_FILE']);
+  expect(env['ETCD_CERT_FILE']).toMatch(new RegExp(`/${member.name}\\.crt$`));
   return advertisedClient;
 }
 
@@ -72,7 +83,15 @@ describe('deploy/ matches etcd-cluster.yml', () => {
       expect(env['ETCD_DATA_DIR']).toBe(`/var/lib/pvsync/${m.name}`);
     }
     expect(tokens.size).toBe(1);
-    expect(parseEnvFile(read('deploy/pvsync.env'))['PVSYNC_ENDPOINTS']).toBe(clients.join(','));
+    const shared = parseEnvFile(read('deploy/pvsync.env'));
+    expect(shared['PVSYNC_ENDPOINTS']).toBe(clients.join(','));
+    expect(shared['PVSYNC_ETCD_CA']).toBe('/etc/pvsync/tls/ca.crt');
+    for (const m of spec.members) {
+      expect(parseEnvFile(read(`deploy/etcd/${m.name}.env`))['ETCD_TRUSTED_CA_FILE']).toBe(shared['PVSYNC_ETCD_CA']);
+    }
+    // Each pvsync unit runs with its own etcd identity (least privilege): the API's, and one per IOC.
+    expect(read('deploy/systemd/pvsync-serve.service')).toMatch(/^Environment=PVSYNC_ETCD_CERT=\/etc\/pvsync\/tls\/pvsync-api\.crt PVSYNC_ETCD_KEY=\/etc\/pvsync\/tls\/pvsync-api\.key$/m);
+    expect(read('deploy/systemd/pvsync-upload@.service')).toMatch(/^Environment=PVSYNC_ETCD_CERT=\/etc\/pvsync\/tls\/%i@%H\.crt PVSYNC_ETCD_KEY=\/etc\/pvsync\/tls\/%i@%H\.key$/m);
     const unit = read('deploy/systemd/pvsync-etcd@.service');
     expect(unit).toMatch(/^EnvironmentFile=\/etc\/pvsync\/%i\.env$/m);
     // StateDirectory creates the data dir the env file names.
@@ -90,6 +109,9 @@ describe('deploy/ matches etcd-cluster.yml', () => {
       expect(svc?.ports).toEqual([`127.0.0.1:${m.clientPort}:${m.clientPort}`]);
       return checkMember(spec, m, svc?.environment ?? {});
     });
-    expect(doc.services['pvsync-serve']?.environment?.['PVSYNC_ENDPOINTS']).toBe(clients.join(','));
+    const serve = doc.services['pvsync-serve']?.environment ?? {};
+    expect(serve['PVSYNC_ENDPOINTS']).toBe(clients.join(','));
+    expect(serve).toMatchObject({ PVSYNC_ETCD_CA: '/tls/ca.crt', PVSYNC_ETCD_CERT: '/tls/pvsync-api.crt', PVSYNC_ETCD_KEY: '/tls/pvsync-api.key' });
+    for (const m of spec.members) expect(doc.services[m.name]?.environment?.['ETCD_TRUSTED_CA_FILE']).toBe(serve['PVSYNC_ETCD_CA']);
   });
 });
