@@ -16,7 +16,7 @@ import { loadSnapshotAt } from '../adapters/etcd/snapshot-at.js';
 import { RevisionWaiters } from '../adapters/http/revision-waiters.js';
 import type { HistoryDeps } from '../adapters/http/history-routes.js';
 import { PvsError, messageOf } from '../core/errors.js';
-import { buildApp } from '../adapters/http/app.js';
+import { buildApp, type AppDeps } from '../adapters/http/app.js';
 import type { HealthReport, ServiceInfo } from '../adapters/http/service-routes.js';
 import type { ChangeListener } from '../adapters/http/watch-route.js';
 import type { AuthFile, Principal } from '../core/auth/principal.js';
@@ -49,6 +49,8 @@ export interface ApiRuntimeOptions {
   /** Watch streams allowed in total and per client address (defaults 1 000 and 16). */
   readonly maxWatches?: number;
   readonly maxWatchesPerClient?: number;
+  /** The archiver election's routes, switchovers guarded like writes (none by default). */
+  readonly archiver?: AppDeps['archiver'];
   /** Log HTTP requests with this logger (none by default). */
   readonly httpLogger?: Logger;
   /**
@@ -147,6 +149,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
       ...(o.loginLimit === undefined ? {} : { loginLimit: o.loginLimit }),
     },
     history,
+    ...(o.archiver === undefined ? {} : { archiver: o.archiver }),
     watch: {
       journal, waitFor,
       subscribe: (l) => {
