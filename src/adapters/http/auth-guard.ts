@@ -34,7 +34,10 @@ export const DEFAULT_LOGIN_LIMIT = { max: 10, windowMs: 60_000 } as const;
 const DRAIN_BYTES = 2 ** 20;
 const LINGER_MS = 1000;
 
-/** Answer a refused request at once, without reading its body beyond DRAIN_BYTES (never buffered, never parsed). */
+/**
+ * Answer a refused request at once, without reading its body beyond DRAIN_BYTES, nor beyond its first chunk when it
+ * declares more (never buffered, never parsed).
+ */
 function dropBody(request: FastifyRequest, reply: FastifyReply): void {
   const raw = request.raw;
   const declared = Number(raw.headers['content-length'] ?? 0);
@@ -42,10 +45,12 @@ function dropBody(request: FastifyRequest, reply: FastifyReply): void {
   // Node would close the socket right after the answer if the client asked to: keep it until the body is dealt with.
   reply.raw.shouldKeepAlive = true;
   const socket = raw.socket as Partial<typeof raw.socket> | null;
+  // A body declared longer than the drain is cut off anyway: stop at its first chunk instead of reading 1 MiB of it.
+  const budget = declared > DRAIN_BYTES ? 0 : DRAIN_BYTES;
   let seen = 0;
   const onData = (chunk: Buffer): void => {
     seen += chunk.length;
-    if (seen <= DRAIN_BYTES) return;
+    if (seen <= budget) return;
     // A paused request whose buffer is full stops Node reading the socket: the rest stays with the client.
     raw.off('data', onData);
     raw.pause();
