@@ -75,8 +75,6 @@ export interface ApiRuntime {
   readonly mirror: Mirror;
   readonly journal: ChangeJournal;
   readonly app: FastifyInstance;
-  /** The user an `Authorization` header names (null without one; PVS_AUTH for bad credentials). */
-  authenticate(authorization: string | undefined): Promise<Principal | null>;
   /** Settles once the watch journal has been extended back after start() (or that failed, logged). */
   readonly backfilled: Promise<void>;
   start(): Promise<void>;
@@ -191,7 +189,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
     }
   };
   return {
-    directory, mirror, journal, app, authenticate,
+    directory, mirror, journal, app,
     get backfilled() {
       return backfilled;
     },
