@@ -5,6 +5,7 @@
  * show in time answers 503 PVS_MIRROR_TIMEOUT.
  */
 import { request } from 'node:http';
+import type { Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Authenticator } from '../../../src/adapters/auth/authenticator.js';
@@ -205,7 +206,7 @@ describe('writes: authentication before the body', () => {
         req.on('error', reject);
         req.end(body ?? undefined);
       });
-    const sockets = new Set<import('node:net').Socket>();
+    const sockets = new Set<Socket>();
     h.app.server.on('connection', (s) => sockets.add(s));
     const small = await send('PUT', `${R}/channels`, 'x'.repeat(512 * 1024));
     expect(small.status).toBe(401);
