@@ -17,7 +17,7 @@ import { loadSnapshotAt } from '../adapters/etcd/snapshot-at.js';
 import { RevisionWaiters } from '../adapters/http/revision-waiters.js';
 import type { HistoryDeps } from '../adapters/http/history-routes.js';
 import { PvsError, messageOf } from '../core/errors.js';
-import { buildApp } from '../adapters/http/app.js';
+import { buildApp, type AppDeps } from '../adapters/http/app.js';
 import { installMirrorMetrics } from '../adapters/http/http-metrics.js';
 import type { HealthReport, ServiceInfo } from '../adapters/http/service-routes.js';
 import type { ChangeListener } from '../adapters/http/watch-route.js';
@@ -51,6 +51,8 @@ export interface ApiRuntimeOptions {
   /** Watch streams allowed in total and per client address (defaults 1 000 and 16). */
   readonly maxWatches?: number;
   readonly maxWatchesPerClient?: number;
+  /** The archiver election's routes, switchovers guarded like writes (none by default). */
+  readonly archiver?: AppDeps['archiver'];
   /** Log HTTP requests with this logger (none by default). */
   readonly httpLogger?: Logger;
   /**
@@ -75,8 +77,6 @@ export interface ApiRuntime {
   readonly mirror: Mirror;
   readonly journal: ChangeJournal;
   readonly app: FastifyInstance;
-  /** The user an `Authorization` header names (null without one; PVS_AUTH for bad credentials). */
-  authenticate(authorization: string | undefined): Promise<Principal | null>;
   /** Settles once the watch journal has been extended back after start() (or that failed, logged). */
   readonly backfilled: Promise<void>;
   start(): Promise<void>;
@@ -169,6 +169,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
       ...(o.loginLimit === undefined ? {} : { loginLimit: o.loginLimit }),
     },
     history,
+    ...(o.archiver === undefined ? {} : { archiver: o.archiver }),
     watch: {
       journal, waitFor,
       subscribe: (l) => {
@@ -211,7 +212,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
     }
   };
   return {
-    directory, mirror, journal, app, authenticate,
+    directory, mirror, journal, app,
     get backfilled() {
       return backfilled;
     },

@@ -26,8 +26,8 @@ describe('archiver routes of pvsync serve against a real agent', () => {
     app = Fastify();
     await app.register(archiverRoutes, {
       service: new EtcdArchiverService(client, root), defaultGroup: 'g1',
-      authorizeSwitchover: async (header) => {
-        if (header !== `Basic ${Buffer.from('admin:adminPass').toString('base64')}`) throw new PvsError('PVS_AUTH', 'admin only');
+      authorizeSwitchover: async (request) => {
+        if (request.headers.authorization !== `Basic ${Buffer.from('admin:adminPass').toString('base64')}`) throw new PvsError('PVS_AUTH', 'admin only');
       },
     });
   });

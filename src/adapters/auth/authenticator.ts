@@ -3,6 +3,7 @@
  * scrypt hash, and remembers recent successes (by a SHA-256 of the header) so that bulk writers do not pay scrypt on
  * every request. Wrong credentials are a 401 (PVS_AUTH), like every refusal. An unknown user name costs the same scrypt
  * as a wrong password (checked against a dummy hash), so names cannot be told apart by the time of the answer.
+ * Password checks run one at a time, so that a flood of them costs at most one core.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -24,6 +25,8 @@ export class Authenticator {
   private readonly cache = new Map<string, Principal>();
   // Unknown users are verified against this hash (same scrypt cost as a real one), made once on first need.
   private dummy: Promise<string> | null = null;
+  // The last password check queued: checks run one at a time, each after the one before.
+  private checking: Promise<unknown> = Promise.resolve();
 
   /** `verify` checks a password against a hash (scrypt by default; tests count its calls). */
   constructor(private readonly file: AuthFile, private readonly verify = verifyPassword) {}
@@ -42,12 +45,20 @@ export class Authenticator {
     const name = decoded.slice(0, colon);
     const user = Object.hasOwn(this.file.users, name) ? this.file.users[name] : undefined;
     const hash = user?.password ?? await (this.dummy ??= hashPassword(randomBytes(16).toString('base64')));
-    const good = await this.verify(decoded.slice(colon + 1), hash);
+    const good = await this.serially(() => this.verify(decoded.slice(colon + 1), hash));
     if (user === undefined || !good) throw new PvsError('PVS_AUTH', 'bad credentials');
     const p = principal(name, user.roles, user.groups);
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(digest, p);
     return p;
+  }
+
+  // One scrypt (~50 ms of a core) at a time: wrong passwords from any number of clients and addresses never take more
+  // than one of the machine's cores (libuv would run four at once) from everyone else's requests.
+  private serially<T>(check: () => Promise<T>): Promise<T> {
+    const run = this.checking.then(check);
+    this.checking = run.catch(() => undefined);
+    return run;
   }
 }
 

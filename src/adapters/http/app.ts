@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DEFAULT_LIMITS, type QueryLimits } from '../../core/query/parse-query.js';
 import { hasNumber, numbersAsText } from '../../core/writes/number-text.js';
+import { archiverRoutes, type ArchiverRoutesOptions } from './archiver-routes.js';
+import { createAuthGuard } from './auth-guard.js';
 import { sharedSchemas } from './cf-schemas.js';
 import { registerChannelRoutes } from './channel-routes.js';
 import { registerDefinitionRoutes } from './definition-routes.js';
@@ -44,6 +46,11 @@ export interface AppDeps {
   readonly watch?: WatchDeps;
   /** Queries as of a past etcd revision, `/api/v1/history/…`; absent without it. */
   readonly history?: HistoryDeps;
+  /**
+   * The archiver election's routes (`/api/v1/archiver/…`, `/archiver/…`); absent without it. Switchovers need an
+   * ADMIN user of `writes.authenticate`, checked by the same guard and login limit as writes (always 401 without writes).
+   */
+  readonly archiver?: Omit<ArchiverRoutesOptions, 'authorizeSwitchover'>;
 }
 
 /** Default of AppDeps.bodyLimit. */
@@ -96,10 +103,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerDefinitionRoutes(app, deps.directory, limits);
   registerStatusRoutes(app, deps.directory);
   const writes = deps.writes;
-  if (writes !== undefined) {
-    // Not global: it only counts password checks, through createRateLimit() in the write routes.
+  if (writes !== undefined || deps.archiver !== undefined) {
+    // Not global: it only counts password checks, through the guard's createRateLimit(), one count for all its routes.
     void app.register(rateLimit, { global: false });
-    void app.register(async (scope) => registerWriteRoutes(scope, deps.directory, writes));
+    const guard = createAuthGuard(app, writes?.authenticate ?? (async () => null), writes?.loginLimit);
+    if (writes !== undefined) void app.register(async (scope) => registerWriteRoutes(scope, deps.directory, writes, guard));
+    if (deps.archiver !== undefined) {
+      void app.register(archiverRoutes, { ...deps.archiver, authorizeSwitchover: guard.require('ADMIN', 'switch the active archiver over') });
+    }
   }
   if (deps.watch !== undefined) registerWatchRoute(app, deps.directory, deps.watch, limits);
   if (deps.history !== undefined) registerHistoryRoutes(app, deps.history, limits);

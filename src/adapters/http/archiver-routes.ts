@@ -7,6 +7,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Endpoints } from '../../core/election/records.js';
 import type { ArchiverService } from '../../core/election/service.js';
 import { isPvsError, type ErrorCode } from '../../core/errors.js';
+import type { RequestGuard } from './auth-guard.js';
 import { errorBody, publicMessage } from './error-reply.js';
 
 /** Options of the plugin. */
@@ -15,10 +16,11 @@ export interface ArchiverRoutesOptions {
   /** Group used when a request names none. */
   readonly defaultGroup: string;
   /**
-   * Checks the request's `Authorization` header before a switchover (moving the active archiver is an operator's act);
-   * throws PvsError PVS_AUTH to refuse, which answers 401 like every refusal of the API.
+   * Runs as the switchover's `onRequest` hook, before its body is read (moving the active archiver is an operator's
+   * act): `pvsync serve` passes its AuthGuard's ADMIN hook. Throws PvsError PVS_AUTH (401) or PVS_RATE_LIMITED (429)
+   * to refuse; the body of a refused request is never parsed.
    */
-  readonly authorizeSwitchover: (authorization: string | undefined) => Promise<void>;
+  readonly authorizeSwitchover: RequestGuard;
   /** Longest a switchover request may wait (default 10 s). */
   readonly maxSwitchoverMs?: number;
 }
@@ -70,6 +72,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   PVS_ARCHIVER_NO_ACTIVE: 503,
   PVS_ARCHIVER_SWITCHOVER: 409,
   PVS_AUTH: 401,
+  PVS_RATE_LIMITED: 429, // Retry-After set by the guard
   PVS_ETCD_UNAVAILABLE: 503,
   PVS_ETCD_DATA: 502,
 };
@@ -77,6 +80,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
 function sendError(reply: FastifyReply, url: string, err: unknown): FastifyReply {
   if (!isPvsError(err)) throw err;
   const status = STATUS_OF[err.code] ?? 500;
+  if (status === 401) reply.header('www-authenticate', 'Basic realm="ChannelFinder"');
   return replyError(reply, url, status, err.code, status >= 500 ? publicMessage(err) : err.message);
 }
 
@@ -112,6 +116,15 @@ export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (
   });
 
   app.post<{ Body: { group?: string; to?: string; timeoutMs?: number } | undefined }>('/api/v1/archiver/switchover', {
+    // Credentials before the body: a refusal is answered here, and fastify then neither reads nor parses the body.
+    onRequest: async (req, reply) => {
+      try {
+        await opts.authorizeSwitchover(req, reply);
+      } catch (err) {
+        return sendError(reply, req.url, err);
+      }
+      return undefined;
+    },
     schema: {
       body: {
         type: ['object', 'null'],
@@ -134,10 +147,8 @@ export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (
       },
     },
   }, async (req, reply) => {
-    reply.header('www-authenticate', 'Basic realm="ChannelFinder"');
     const body = req.body ?? {};
     try {
-      await opts.authorizeSwitchover(req.headers.authorization);
       return await opts.service.switchover(body.group ?? opts.defaultGroup, body.to, body.timeoutMs ?? Math.min(5000, maxMs));
     } catch (err) {
       return sendError(reply, req.url, err);

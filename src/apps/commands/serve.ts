@@ -8,9 +8,8 @@ import { demoAuthFile, loadAuthFile, mergeAuthFiles } from '../../adapters/auth/
 import { EtcdArchiverService } from '../../adapters/etcd/archiver-ops.js';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
 import { DEFAULT_BODY_LIMIT } from '../../adapters/http/app.js';
-import { archiverRoutes } from '../../adapters/http/archiver-routes.js';
 import { DEFAULT_WRITE_WAIT_MS } from '../../adapters/http/write-executor.js';
-import { requireRole, type AuthFile } from '../../core/auth/principal.js';
+import type { AuthFile } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT } from '../../core/keyspace.js';
 import { DEFAULT_MAX_LAG_MS, createApiRuntime, mirrorHealth } from '../api-runtime.js';
@@ -99,6 +98,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
     client, keys, log, registry, httpLogger: log.child({ component: 'http' }),
     owner: opts.owner, infoWhitelist: opts.infoTags.split(',').map((s) => s.trim()).filter(Boolean),
     limits: { defaultSize, maxSize },
+    // Archiver HA over HTTP: status, switchover (ADMIN), and /archiver/* redirected to the active node.
+    archiver: { service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup },
     bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, maxWatches, maxWatchesPerClient,
     ...(auth === undefined ? {} : { auth }),
     serviceInfo: (mirror) => ({
@@ -114,13 +115,6 @@ async function runServe(opts: ServeOptions): Promise<void> {
     },
   });
   const { app, mirror, directory } = runtime;
-  // Archiver HA over HTTP: status, switchover, and /archiver/* redirected to the active node.
-  await app.register(archiverRoutes, {
-    service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup,
-    authorizeSwitchover: async (header) => {
-      requireRole(await runtime.authenticate(header), 'ADMIN', 'switch the active archiver over');
-    },
-  });
   if (auth === undefined) log.warn({}, 'no --auth-file and no --demo-auth: every write is refused (401)');
   else log.info({ users: Object.keys(auth.users).length, demo: opts.demoAuth === true }, 'writes enabled');
 

@@ -59,6 +59,24 @@ describe('passwords and the authenticator', () => {
     }
   });
 
+  it('checks one password at a time, however many requests wait, and goes on after a failed check', async () => {
+    let running = 0;
+    let most = 0;
+    let calls = 0;
+    const a = new Authenticator({ users: { alice: { password: await hashPassword('pw'), roles: [], groups: [] } } }, async (password, hash) => {
+      calls++;
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      if (calls === 2) throw new Error('verifier failed');
+      return verifyPassword(password, hash);
+    });
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => a.authenticate(basic('alice', i === 5 ? 'pw' : `guess${i}`))));
+    expect(most).toBe(1);
+    expect(calls).toBe(6);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+  });
+
   it('loads an auth file (YAML) and names the wrong field of a bad one', async () => {
     const good = join(dir, 'good.yml');
     writeFileSync(good, `users:\n  alice:\n    password: "${await hashPassword('pw')}"\n    roles: [PROPERTY]\n    groups: [ops]\n`);

@@ -5,6 +5,7 @@
  * show in time answers 503 PVS_MIRROR_TIMEOUT.
  */
 import { request } from 'node:http';
+import type { Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Authenticator } from '../../../src/adapters/auth/authenticator.js';
@@ -205,7 +206,7 @@ describe('writes: authentication before the body', () => {
         req.on('error', reject);
         req.end(body ?? undefined);
       });
-    const sockets = new Set<unknown>();
+    const sockets = new Set<Socket>();
     h.app.server.on('connection', (s) => sockets.add(s));
     const small = await send('PUT', `${R}/channels`, 'x'.repeat(512 * 1024));
     expect(small.status).toBe(401);
@@ -217,6 +218,9 @@ describe('writes: authentication before the body', () => {
     // The rest of the 10 MB is never read: the server cuts that connection, the client goes on with a new one.
     expect((await send('GET', '/ChannelFinder', null)).status).toBe(200);
     expect(sockets.size).toBe(2);
+    // Declared over the 1 MiB drain, it is not drained at all: only its first chunks came off the socket.
+    const [first] = sockets;
+    expect(first?.bytesRead).toBeLessThan(512 * 1024 + 256 * 1024);
     agent.destroy();
   });
 });
