@@ -3,8 +3,9 @@
  * into a fresh 3-member etcd cluster through the keyspace, starts `pvsync serve` as a real process (dist/ must be
  * built: `npm run bench:query` does it), and measures the mirror's cold start (spawn → /healthz 200) beside a raw
  * paged range of the same keys timed in the same run, resident memory, and p50/p99/requests-per-second of typical
- * queries next to a trivial route, with a bounded keep-alive load loop on loopback. `prefix_100_uncached` asks a different 100-channel prefix each time, across all 1 000 000
- * channels, so its channels are never in the server's cache of channel JSON: the cost of rendering them afresh.
+ * queries next to a trivial route, with a bounded keep-alive load loop on loopback. `prefix_100_uncached` asks a
+ * different 100-channel prefix each time, across all 1 000 000 channels, so its channels are never in the server's
+ * cache of channel JSON: the cost of rendering them afresh.
  * The load generator runs in a child process of its own (`query.ts measure PORT PID`) that never loads etcd3: with
  * gRPC's and protobuf's modules in its heap (or the million keys it wrote) every garbage collection of the load
  * generator costs more, and it alone halved the requests/s of the 100-channel query. Last line is JSON.
