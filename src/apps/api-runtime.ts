@@ -7,12 +7,15 @@ import type { Etcd3 } from 'etcd3';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { Authenticator } from '../adapters/auth/authenticator.js';
+import { Authenticator, type PasswordCheckGate } from '../adapters/auth/authenticator.js';
 import { commitGuarded } from '../adapters/etcd/guarded-commit.js';
 import { Mirror } from '../adapters/etcd/mirror.js';
+import { replayRevisions } from '../adapters/etcd/history-replay.js';
+import { etcdRevision } from '../adapters/etcd/kv.js';
 import { loadSnapshotAt } from '../adapters/etcd/snapshot-at.js';
+import { RevisionWaiters } from '../adapters/http/revision-waiters.js';
 import type { HistoryDeps } from '../adapters/http/history-routes.js';
-import { PvsError } from '../core/errors.js';
+import { PvsError, messageOf } from '../core/errors.js';
 import { buildApp } from '../adapters/http/app.js';
 import type { HealthReport, ServiceInfo } from '../adapters/http/service-routes.js';
 import type { ChangeListener } from '../adapters/http/watch-route.js';
@@ -20,7 +23,7 @@ import type { AuthFile, Principal } from '../core/auth/principal.js';
 import { Directory } from '../core/directory/directory.js';
 import type { Keyspace } from '../core/keyspace.js';
 import type { QueryLimits } from '../core/query/parse-query.js';
-import { ChangeJournal, type JournalLimits } from '../core/watch/journal.js';
+import { ChangeJournal, type JournalEntry, type JournalLimits } from '../core/watch/journal.js';
 
 /** Everything a replica is made of. */
 export interface ApiRuntimeOptions {
@@ -37,8 +40,23 @@ export interface ApiRuntimeOptions {
   readonly limits?: QueryLimits;
   readonly journal?: JournalLimits;
   readonly heartbeatMs?: number;
+  /** Largest request body in bytes (buildApp's default without). */
+  readonly bodyLimit?: number;
+  /** Longest a write waits for this replica to show it before 503 PVS_MIRROR_TIMEOUT (default 5 000 ms). */
+  readonly writeWaitMs?: number;
+  /** Password checks allowed per client address and window (default 10 a minute). */
+  readonly loginLimit?: { readonly max: number; readonly windowMs: number };
+  /** Watch streams allowed in total and per client address (defaults 1 000 and 16). */
+  readonly maxWatches?: number;
+  readonly maxWatchesPerClient?: number;
   /** Log HTTP requests with this logger (none by default). */
   readonly httpLogger?: Logger;
+  /**
+   * After a start, the watch journal is extended back this many revisions from etcd history (default 1 000), so that
+   * a client resuming with a `Last-Event-ID` from before a restart gets what it missed instead of a reset; 0: off.
+   * Skipped above historyMaxChannels.
+   */
+  readonly journalBackfillRevisions?: number;
   /**
    * History queries load a whole directory per revision asked for: refuse them above this many channels
    * (default 250 000) so that an anonymous GET cannot double the server's memory.
@@ -57,6 +75,8 @@ export interface ApiRuntime {
   readonly app: FastifyInstance;
   /** The user an `Authorization` header names (null without one; PVS_AUTH for bad credentials). */
   authenticate(authorization: string | undefined): Promise<Principal | null>;
+  /** Settles once the watch journal has been extended back after start() (or that failed, logged). */
+  readonly backfilled: Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -69,16 +89,19 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
     ...(o.owner === undefined ? {} : { owner: o.owner }),
     ...(o.infoWhitelist === undefined ? {} : { infoWhitelist: o.infoWhitelist }),
   };
-  const directory = new Directory({
+  // Created before the directory, whose first apply already calls back; it reads the directory only later.
+  const waiters: RevisionWaiters = new RevisionWaiters(() => directory.revision);
+  const directory: Directory = new Directory({
     ...directoryOptions,
     onApplied: (revision, names) => {
       journal.record(revision, names);
       for (const l of listeners) l(revision, names);
+      waiters.applied(revision);
     },
   });
   const mirror = new Mirror({ client: o.client, keys: o.keys, sink: directory, log: o.log });
   const authenticator = o.auth === undefined ? null : new Authenticator(o.auth);
-  const waitFor = (revision: number): Promise<void> => mirror.waitFor(revision);
+  const waitFor = (revision: number, timeoutMs: number): Promise<boolean> => waiters.wait(revision, timeoutMs);
   const historic = new Map<number, Promise<Directory>>();
   const history: HistoryDeps = {
     currentRevision: () => mirror.revision,
@@ -101,16 +124,27 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
       return loading;
     },
   };
-  const authenticate = async (header: string | undefined): Promise<Principal | null> =>
-    (authenticator === null ? null : authenticator.authenticate(header));
+  let backfilled: Promise<void> = Promise.resolve();
+  const authenticate = async (header: string | undefined, gate?: PasswordCheckGate): Promise<Principal | null> => {
+    if (authenticator !== null) return authenticator.authenticate(header, gate);
+    // No users: every write is refused, but a wrong password still counts as one (and costs no scrypt).
+    if (header !== undefined && header.trim() !== '') {
+      await gate?.();
+      throw new PvsError('PVS_AUTH', 'bad credentials (this server has no users)');
+    }
+    return null;
+  };
   const app = buildApp({
     directory, registry: o.registry, serviceInfo: o.serviceInfo(mirror), health: () => o.health(mirror, directory),
     ...(o.httpLogger === undefined ? {} : { logger: o.httpLogger }),
     ...(o.limits === undefined ? {} : { limits: o.limits }),
+    ...(o.bodyLimit === undefined ? {} : { bodyLimit: o.bodyLimit }),
     writes: {
       keys: o.keys, waitFor,
       commit: (ops) => commitGuarded(o.client, ops),
       authenticate,
+      ...(o.writeWaitMs === undefined ? {} : { waitMs: o.writeWaitMs }),
+      ...(o.loginLimit === undefined ? {} : { loginLimit: o.loginLimit }),
     },
     history,
     watch: {
@@ -119,14 +153,53 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
         listeners.add(l);
         return () => listeners.delete(l);
       },
+      etcdRevision: () => etcdRevision(o.client, o.keys.root),
+      journalReady: () => backfilled,
       ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
+      ...(o.maxWatches === undefined ? {} : { maxStreams: o.maxWatches }),
+      ...(o.maxWatchesPerClient === undefined ? {} : { maxStreamsPerClient: o.maxWatchesPerClient }),
     },
   });
+  // The journal starts at the snapshot: replay the revisions just before it from etcd into a scratch directory, which
+  // names what each changed, as the live one would have.
+  const backfill = async (): Promise<void> => {
+    const upTo = journal.floor;
+    const from = Math.max(1, upTo - (o.journalBackfillRevisions ?? 1000));
+    if (from >= upTo || directory.size > (o.historyMaxChannels ?? 250_000)) return;
+    let older: JournalEntry[] = [];
+    let floor = from;
+    const scratch = new Directory({
+      ...directoryOptions, jsonCacheBytes: 0,
+      onApplied: (revision, names) => {
+        if (names !== null) {
+          older.push({ revision, names });
+          return;
+        }
+        // The snapshot at `from`, or a change that restyles everything: a resume from before it must re-list.
+        older = [];
+        floor = revision;
+      },
+    });
+    try {
+      await replayRevisions(o.client, o.keys, from, upTo, scratch);
+      if (journal.backfill(floor, older, upTo)) o.log.info({ from: floor, to: upTo, revisions: older.length }, 'watch journal extended back');
+    } catch (err) {
+      o.log.warn({ err: messageOf(err), from, to: upTo }, 'watch journal not extended back (a resume from before the start gets a reset)');
+    }
+  };
   return {
     directory, mirror, journal, app, authenticate,
-    start: () => mirror.start(),
+    get backfilled() {
+      return backfilled;
+    },
+    start: async () => {
+      await mirror.start();
+      backfilled = backfill();
+    },
     close: async () => {
+      // Ends every watch stream, refuses new requests (503) and waits for those in flight; their waits are bounded.
       await app.close();
+      waiters.cancelAll();
       await mirror.stop();
     },
   };

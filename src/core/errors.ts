@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   PVS_NOT_FOUND: 'the requested channel, property or tag does not exist',
   PVS_AUTH: 'authentication or authorization failed',
   PVS_BAD_REQUEST: 'an HTTP request body or parameter is invalid',
+  PVS_RATE_LIMITED: 'too many failed logins or open watch streams from one client, or in total; retry after Retry-After',
+  PVS_MIRROR_TIMEOUT: 'this replica did not apply an etcd revision within its deadline (a committed write not yet visible)',
   PVS_PROTOCOL_REMOTE: 'the peer broke the wire protocol',
   PVS_PROTOCOL_LOCAL: 'this side tried an illegal protocol transition (a bug)',
   PVS_ARCHIVER_NO_ACTIVE: 'no archiver node is active in the group (failover under way, or no healthy node)',

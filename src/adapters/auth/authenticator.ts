@@ -1,9 +1,10 @@
 /**
  * HTTP Basic authentication against the users of an auth file (or the demo users): parses the header, verifies the
  * scrypt hash, and remembers recent successes (by a SHA-256 of the header) so that bulk writers do not pay scrypt on
- * every request. Wrong credentials are a 401 (PVS_AUTH), like every refusal.
+ * every request. Wrong credentials are a 401 (PVS_AUTH), like every refusal. An unknown user name costs the same scrypt
+ * as a wrong password (checked against a dummy hash), so names cannot be told apart by the time of the answer.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { AuthFileSchema, principal, type AuthFile, type Principal } from '../../core/auth/principal.js';
@@ -12,27 +13,37 @@ import { hashPassword, verifyPassword } from './passwords.js';
 
 const CACHE_MAX = 1024;
 
+/**
+ * Runs before a password is verified (not for a login already cached); it may throw to refuse, e.g. PVS_RATE_LIMITED
+ * when the client has tried too many passwords.
+ */
+export type PasswordCheckGate = () => Promise<void>;
+
 /** Turns an `Authorization` header into a principal. */
 export class Authenticator {
   private readonly cache = new Map<string, Principal>();
+  // Unknown users are verified against this hash (same scrypt cost as a real one), made once on first need.
+  private dummy: Promise<string> | null = null;
 
-  constructor(private readonly file: AuthFile) {}
+  /** `verify` checks a password against a hash (scrypt by default; tests count its calls). */
+  constructor(private readonly file: AuthFile, private readonly verify = verifyPassword) {}
 
   /** Null without a header; the principal for good credentials; throws PVS_AUTH for anything else. */
-  async authenticate(header: string | undefined): Promise<Principal | null> {
+  async authenticate(header: string | undefined, gate?: PasswordCheckGate): Promise<Principal | null> {
     if (header === undefined || header.trim() === '') return null;
     const digest = createHash('sha256').update(header).digest('base64');
     const hit = this.cache.get(digest);
     if (hit !== undefined) return hit;
+    await gate?.();
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
     const decoded = m === null ? '' : Buffer.from(m[1] as string, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) throw new PvsError('PVS_AUTH', 'malformed Authorization header (HTTP Basic expected)');
     const name = decoded.slice(0, colon);
     const user = Object.hasOwn(this.file.users, name) ? this.file.users[name] : undefined;
-    if (user === undefined || !(await verifyPassword(decoded.slice(colon + 1), user.password))) {
-      throw new PvsError('PVS_AUTH', 'bad credentials');
-    }
+    const hash = user?.password ?? await (this.dummy ??= hashPassword(randomBytes(16).toString('base64')));
+    const good = await this.verify(decoded.slice(colon + 1), hash);
+    if (user === undefined || !good) throw new PvsError('PVS_AUTH', 'bad credentials');
     const p = principal(name, user.roles, user.groups);
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(digest, p);

@@ -107,3 +107,13 @@ export async function commitOps(client: Etcd3, ops: readonly WriteOp[], what: st
     throw wrapEtcdError(err, what);
   }
 }
+
+/** etcd's current revision (the header of a count-only range), within `deadlineMs`. */
+export async function etcdRevision(client: Etcd3, key: string, deadlineMs = 2000): Promise<number> {
+  try {
+    const res = await client.kv.range({ key: Buffer.from(key), count_only: true }, { deadline: new Date(Date.now() + deadlineMs) });
+    return Number(res.header.revision);
+  } catch (err) {
+    throw wrapEtcdError(err, 'current revision');
+  }
+}

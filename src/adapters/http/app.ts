@@ -2,6 +2,7 @@
  * The HTTP read API of pvsync: a ChannelFinder-compatible service (`/ChannelFinder/…`) plus `/healthz` and
  * `/metrics`, built without listening so tests can `inject()`. `pvsync serve` adds listen() and its own plugins.
  */
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -31,7 +32,10 @@ export interface AppDeps {
   readonly logger?: Logger;
   /** Page size when `~size` is absent, and the largest `~size` accepted (default 10 000 both). */
   readonly limits?: QueryLimits;
-  /** Largest request body in bytes (default 64 MiB: the recceiver writes 10 000 channels per request). */
+  /**
+   * Largest request body in bytes (default 32 MiB: the recceiver writes 10 000 channels per request, ~10 MB). Write
+   * bodies are read only once their credentials and role passed.
+   */
   readonly bodyLimit?: number;
   /** The write API (etcd, mirror, authentication); read-only without it. */
   readonly writes?: WriteDeps;
@@ -41,11 +45,14 @@ export interface AppDeps {
   readonly history?: HistoryDeps;
 }
 
+/** Default of AppDeps.bodyLimit. */
+export const DEFAULT_BODY_LIMIT = 32 * 2 ** 20;
+
 /** Build the app (routes, schemas, error handling, metrics); the caller listens or injects. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const base = {
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: deps.bodyLimit ?? 64 * 2 ** 20,
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // PV names over 100 characters are normal; fastify's default would 404 them.
     routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
   } as const;
@@ -81,7 +88,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerChannelRoutes(app, deps.directory, limits);
   registerDefinitionRoutes(app, deps.directory, limits);
   registerStatusRoutes(app, deps.directory);
-  if (deps.writes !== undefined) registerWriteRoutes(app, deps.directory, deps.writes);
+  const writes = deps.writes;
+  if (writes !== undefined) {
+    // Not global: it only counts password checks, through createRateLimit() in the write routes.
+    void app.register(rateLimit, { global: false });
+    void app.register(async (scope) => registerWriteRoutes(scope, deps.directory, writes));
+  }
   if (deps.watch !== undefined) registerWatchRoute(app, deps.directory, deps.watch, limits);
   if (deps.history !== undefined) registerHistoryRoutes(app, deps.history, limits);
   const openapi = openApiDocument(deps.serviceInfo.version,

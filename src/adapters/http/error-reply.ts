@@ -1,6 +1,7 @@
 /**
  * Maps any error of a request to an HTTP status and the `{error, message, status, path}` body: PvsError codes by a
- * table, fastify's own errors (bad JSON, body too large, validation) by their status, anything else 500.
+ * table, fastify's own errors (bad JSON, body too large, validation) by their status, anything else 500. A PvsError's
+ * code is sent in the `X-Pvsync-Code` header.
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -23,6 +24,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   PVS_ETCD_CONFLICT: 409,
   PVS_ETCD_COMPACTED: 410, // a history revision etcd no longer keeps
   PVS_ETCD_TOO_LARGE: 413,
+  PVS_RATE_LIMITED: 429, // with Retry-After, set by whoever refused
+  PVS_MIRROR_TIMEOUT: 503,
 };
 
 const ETCD_CODES = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => c.startsWith('PVS_ETCD_'));
@@ -56,5 +59,7 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   const message = status >= 500 || isPvsError(err, ...ETCD_CODES) ? publicMessage(err) : messageOf(err);
   if (status >= 500) request.log.error({ err, url: request.url }, 'request failed');
   if (status === 401) reply.header('www-authenticate', 'Basic realm="ChannelFinder"');
+  // The body keeps ChannelFinder's exact shape; the stable code travels beside it for scripts to match on.
+  if (isPvsError(err)) reply.header('x-pvsync-code', err.code);
   return reply.code(status).type('application/json').send(errorBody(status, message, request.url));
 }

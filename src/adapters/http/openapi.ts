@@ -18,7 +18,7 @@ const basic = [{ basic: [] }];
 
 function write(summary: string, params: Op[], body: Op | null, answer: Op): Op {
   return { summary, security: basic, parameters: params, ...(body === null ? {} : { requestBody: json(body) }),
-    responses: { ...answer, ...errs(400, 401, 404) } };
+    responses: { ...answer, ...errs(400, 401, 404, 413, 429, 503) } };
 }
 
 function definitionPaths(path: string, shape: string, what: string): Record<string, Op> {
@@ -97,7 +97,8 @@ function fullDocument(version: string): Op {
       ...definitionPaths('properties', 'cfProperty', 'property'),
       ...definitionPaths('tags', 'cfTag', 'tag'),
       '/api/v1/watch': { get: { summary: 'Server-Sent Events of matching channel changes; resume with Last-Event-ID', parameters: [query,
-        { name: 'Last-Event-ID', in: 'header', schema: { type: 'integer' } }], responses: { 200: { description: 'text/event-stream' } } } },
+        { name: 'Last-Event-ID', in: 'header', schema: { type: 'integer' } }],
+      responses: { 200: { description: 'text/event-stream' }, ...errs(400, 429, 503) } } },
       '/api/v1/history/channels': { get: { summary: 'query channels as they stood at an etcd revision (`~revision=N`, plus the channel query)',
         parameters: [{ name: '~revision', in: 'query', required: true, schema: { type: 'integer' } }, query],
         responses: { ...ok('channels', list('cfChannel')), ...errs(400), 410: { description: 'revision compacted by etcd' } } } },

@@ -14,14 +14,21 @@ export interface WriteDeps {
   readonly keys: Keyspace;
   /** Commit guarded ops; `conflict` when a guard failed (the rest may be committed). */
   commit(ops: readonly GuardedOp[]): Promise<{ revision: number; conflict: boolean }>;
-  /** Resolves once this replica's directory has applied `revision`. */
-  waitFor(revision: number): Promise<void>;
+  /** True once this replica's directory has applied `revision`, false when `timeoutMs` passed first. */
+  waitFor(revision: number, timeoutMs: number): Promise<boolean>;
   /**
    * The user of an `Authorization` header: null when there is none; throws PVS_AUTH (401) when the credentials
-   * are wrong.
+   * are wrong. `gate` runs before a password is verified (not for a cached login) and may throw to refuse.
    */
-  authenticate(authorization: string | undefined): Promise<Principal | null>;
+  authenticate(authorization: string | undefined, gate?: () => Promise<void>): Promise<Principal | null>;
+  /** Longest a write waits for this replica to show its revision, then 503 PVS_MIRROR_TIMEOUT (default 5 000 ms). */
+  readonly waitMs?: number;
+  /** Password checks (logins not already cached) allowed per client address and window (default 10 a minute). */
+  readonly loginLimit?: { readonly max: number; readonly windowMs: number };
 }
+
+/** Default of WriteDeps.waitMs. */
+export const DEFAULT_WRITE_WAIT_MS = 5000;
 
 const ATTEMPTS = 32;
 
@@ -33,7 +40,12 @@ export async function executeWrite(view: WriteView, deps: WriteDeps, rule: (cs: 
     const ops = cs.ops();
     if (ops.length === 0) return result;
     const r = await deps.commit(ops);
-    await deps.waitFor(r.revision);
+    const waitMs = deps.waitMs ?? DEFAULT_WRITE_WAIT_MS;
+    if (!(await deps.waitFor(r.revision, waitMs))) {
+      // The commit stands: only its read-your-writes promise is broken. Say so, so that clients do not panic.
+      throw new PvsError('PVS_MIRROR_TIMEOUT', `the write is committed in etcd (revision ${r.revision}${r.conflict ? ', in part' : ''}) `
+        + `but this replica has not applied it within ${waitMs} ms; it shows once the replica catches up (see /healthz)`, { retryable: true });
+    }
     if (!r.conflict) return result;
     // Several writers on one key: each round one wins; a random pause spreads the others out.
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));

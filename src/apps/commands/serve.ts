@@ -7,7 +7,9 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { demoAuthFile, loadAuthFile, mergeAuthFiles } from '../../adapters/auth/authenticator.js';
 import { EtcdArchiverService } from '../../adapters/etcd/archiver-ops.js';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
+import { DEFAULT_BODY_LIMIT } from '../../adapters/http/app.js';
 import { archiverRoutes } from '../../adapters/http/archiver-routes.js';
+import { DEFAULT_WRITE_WAIT_MS } from '../../adapters/http/write-executor.js';
 import { requireRole, type AuthFile } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT } from '../../core/keyspace.js';
@@ -25,6 +27,12 @@ interface ServeOptions extends SecurityFlags {
   defaultSize: string;
   authFile?: string;
   demoAuth?: boolean;
+  bodyLimit: string;
+  writeWaitMs: string;
+  loginAttempts: string;
+  maxWatches: string;
+  maxWatchesPerClient: string;
+  shutdownGraceMs: string;
   endpoints?: string;
   root?: string;
 }
@@ -43,8 +51,20 @@ export function register(program: Command): void {
     .option('--default-size <n>', 'page size when a query has no ~size (upstream: 10 000)', '10000')
     .option('--auth-file <path>', 'users allowed to write: YAML/JSON with scrypt hashes (env PVSYNC_AUTH_FILE)', process.env['PVSYNC_AUTH_FILE'])
     .option('--archiver-group <name>', 'archiver group served at /api/v1/archiver and /archiver/*', 'default')
-    .option('--demo-auth', "enable ChannelFinder's demo users admin/adminPass (ADMIN) and user/userPass (USER)", false);
+    .option('--demo-auth', "enable ChannelFinder's demo users admin/adminPass (ADMIN) and user/userPass (USER)", false)
+    .option('--body-limit <bytes>', 'largest request body (a 10 000-channel PUT of the recceiver is ~10 MB)', String(DEFAULT_BODY_LIMIT))
+    .option('--write-wait-ms <ms>', 'longest a write waits to show in this replica, then 503 (the write stays committed)', String(DEFAULT_WRITE_WAIT_MS))
+    .option('--login-attempts <n>', 'password checks (failed logins) allowed per client address per minute, then 429', '10')
+    .option('--max-watches <n>', 'watch streams (SSE) open at once in total, then 429', '1000')
+    .option('--max-watches-per-client <n>', 'watch streams open at once per client address, then 429', '16')
+    .option('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for requests in flight (writes wait up to --write-wait-ms) before exiting anyway (exit 1)', '10000');
   withRoot(withEndpoints(cmd)).action(async (opts: ServeOptions) => runServe(opts));
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new PvsError('PVS_CONFIG', `${flag} must be a positive integer, got ${text}`);
+  return n;
 }
 
 async function runServe(opts: ServeOptions): Promise<void> {
@@ -56,6 +76,12 @@ async function runServe(opts: ServeOptions): Promise<void> {
   if (!Number.isInteger(defaultSize) || defaultSize < 1 || defaultSize > maxSize) {
     throw new PvsError('PVS_CONFIG', `--default-size must be a positive integer up to --max-size, got ${opts.defaultSize}`);
   }
+  const bodyLimit = positiveInt(opts.bodyLimit, '--body-limit');
+  const writeWaitMs = positiveInt(opts.writeWaitMs, '--write-wait-ms');
+  const loginAttempts = positiveInt(opts.loginAttempts, '--login-attempts');
+  const maxWatches = positiveInt(opts.maxWatches, '--max-watches');
+  const maxWatchesPerClient = positiveInt(opts.maxWatchesPerClient, '--max-watches-per-client');
+  const graceMs = positiveInt(opts.shutdownGraceMs, '--shutdown-grace-ms');
   let auth: AuthFile | undefined = opts.authFile === undefined ? undefined : await loadAuthFile(opts.authFile);
   if (opts.demoAuth === true) auth = mergeAuthFiles(await demoAuthFile(), auth ?? { users: {} });
   const log = rootLogger('pvsync-serve');
@@ -69,6 +95,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     client, keys, log, registry, httpLogger: log.child({ component: 'http' }),
     owner: opts.owner, infoWhitelist: opts.infoTags.split(',').map((s) => s.trim()).filter(Boolean),
     limits: { defaultSize, maxSize },
+    bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, maxWatches, maxWatchesPerClient,
     ...(auth === undefined ? {} : { auth }),
     serviceInfo: (mirror) => ({
       version: VERSION,
@@ -95,10 +122,20 @@ async function runServe(opts: ServeOptions): Promise<void> {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'shutting down');
+    // Every wait inside is bounded, but a peer that never reads could hold a socket: cut everything after the grace.
+    setTimeout(() => {
+      log.error({ graceMs }, 'requests still open after the shutdown grace: exiting anyway');
+      app.server.closeAllConnections();
+      process.exit(1);
+    }, graceMs).unref();
     void (async () => {
-      await app.close();
-      await mirror.stop();
+      try {
+        await runtime.close(); // ends watch streams, finishes requests in flight, stops the mirror
+      } catch (err) {
+        log.error({ err }, 'error while shutting down');
+      }
       client.close();
+      log.info({ signal }, 'stopped');
       process.exit(0);
     })();
   };
@@ -106,7 +143,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   log.info({ endpoints, root: keys.root }, 'loading snapshot');
-  await mirror.start();
+  await runtime.start(); // the mirror, then the watch journal extended back in the background
   log.info({ revision: mirror.revision, channels: directory.size }, 'directory ready');
   await app.listen({ port, host: opts.host });
   log.info({ port, host: opts.host }, 'listening');

@@ -56,6 +56,27 @@ export class ChangeJournal {
     }
   }
 
+  /**
+   * Extend the journal back to `floor` with the entries of revisions (floor, this.floor], read back from etcd history
+   * after a start; false (nothing changed) unless they end exactly where the journal begins. Limits still apply.
+   */
+  backfill(floor: number, older: readonly JournalEntry[], upTo: number): boolean {
+    if (upTo !== this.floor || floor >= this.floor) return false;
+    const kept = older.filter((e) => e.revision > floor && e.revision <= upTo && e.names.length > 0);
+    const live = this.entries.slice(this.head);
+    this.entries = [...kept, ...live];
+    this.head = 0;
+    this.names += kept.reduce((n, e) => n + e.names.length, 0);
+    this.floor = floor;
+    while (this.live > 1 && (this.live > this.limits.maxRevisions || this.names > this.limits.maxNames)) {
+      const old = this.entries[this.head] as JournalEntry;
+      this.head++;
+      this.names -= old.names.length;
+      this.floor = old.revision;
+    }
+    return true;
+  }
+
   /** The entries with revisions above `revision`, or a reset when some of them may have been dropped. */
   since(revision: number): Since {
     if (revision < this.floor) return { kind: 'reset' };

@@ -32,7 +32,7 @@ function harness(): { app: ReturnType<typeof buildApp>; stored: Map<string, stri
       d.apply(events, revision);
       return Promise.resolve({ revision, conflict: false });
     },
-    waitFor: () => Promise.resolve(),
+    waitFor: () => Promise.resolve(true),
     authenticate: (h) => Promise.resolve(h === ADMIN ? { name: 'admin', roles: new Set(['ADMIN']), groups: new Set<string>() } : null),
   };
   const app = buildApp({

@@ -37,4 +37,20 @@ describe('ChangeJournal', () => {
     expect(j.since(6)).toEqual({ kind: 'reset' });
     expect(j.since(20)).toEqual({ kind: 'entries', entries: [] });
   });
+
+  it('is extended back with revisions replayed from history, only where they meet it, within its bounds', () => {
+    const j = new ChangeJournal({ maxRevisions: 4, maxNames: 100 });
+    j.record(10, null);
+    j.record(12, ['live']);
+    expect(j.since(7)).toEqual({ kind: 'reset' });
+    expect(j.backfill(5, [{ revision: 6, names: ['a'] }], 9)).toBe(false); // does not end where the journal begins
+    expect(j.backfill(5, [{ revision: 6, names: ['a'] }, { revision: 8, names: [] }, { revision: 10, names: ['b'] }], 10)).toBe(true);
+    expect(j.floor).toBe(5);
+    expect(j.since(5)).toEqual({ kind: 'entries', entries: [
+      { revision: 6, names: ['a'] }, { revision: 10, names: ['b'] }, { revision: 12, names: ['live'] }] });
+    expect(j.since(4)).toEqual({ kind: 'reset' });
+    for (let r = 13; r <= 15; r++) j.record(r, [`n${r}`]);
+    expect(j.floor).toBe(10);
+    expect(j.since(9)).toEqual({ kind: 'reset' });
+  });
 });
