@@ -63,4 +63,25 @@ describe('ChannelFinder write API: numbers and booleans for strings', () => {
     expect(post.statusCode, post.body).toBe(200);
     expect(post.json<CfChannel>().properties.find((p) => p.name === 'pvStatus')?.value).toBe('true');
   });
+
+  it('stores a number exactly as the client wrote it (1.50, 1e-05, trailing zeros), as Jackson does', async () => {
+    await send('PUT', `${R}/properties/time`, { name: 'time', owner: 'admin' });
+    await send('PUT', `${R}/properties/gain`, { name: 'gain', owner: 'admin' });
+    // raw JSON text: JSON.stringify would print 1.5 and 0.00001
+    const put = await a.app.inject({
+      method: 'PUT', url: `${R}/channels`, headers: { authorization: basic('admin'), 'content-type': 'application/json' },
+      payload: '[{"name":"CFU:EXACT","owner":"admin","properties":[{"name":"gain","owner":"admin","value":1.50},'
+        + '{"name":"time","owner":"admin","value":1733050000.123000}]},'
+        + '{"name":"CFU:EXP","owner":"admin","properties":[{"name":"gain","owner":"admin","value":1e-05}]}]',
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    const valueOf = (c: CfChannel | undefined, name: string): string | null | undefined => c?.properties.find((p) => p.name === name)?.value;
+    const stored = JSON.parse(await a.client.get(keys.channel('CFU:EXACT')).string() ?? '{}') as CfChannel;
+    expect([valueOf(stored, 'gain'), valueOf(stored, 'time')]).toEqual(['1.50', '1733050000.123000']);
+    const rev = Number((await a.client.get(keys.channel('CFU:EXP')).exec()).header.revision);
+    await b.mirror.waitFor(rev);
+    const got = await b.app.inject({ method: 'GET', url: `${R}/channels?gain=1*&~name=CFU:E*` });
+    expect(got.json<CfChannel[]>().map((c) => [c.name, valueOf(c, 'gain')])).toEqual([['CFU:EXACT', '1.50'], ['CFU:EXP', '1e-05']]);
+    expect(valueOf(got.json<CfChannel[]>()[0], 'time')).toBe('1733050000.123000');
+  });
 });

@@ -2,7 +2,8 @@
  * An unreadable .db file loses nothing, against the real cluster with the real uploader process: an example IOC
  * is uploaded, one of its database files disappears and the uploader restarts: that file's records stay Active
  * and untouched, the IOC's info names the error. Restored, the next upload is a normal one. `--strict` refuses
- * to write anything while a file is missing.
+ * to write anything while a file is missing. A running uploader re-reads on its own while a file is missing and
+ * on SIGHUP.
  */
 import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -169,6 +170,33 @@ describe('an unreadable database file keeps its records', () => {
     await until('the renamed record is published', async () => (await channels('~name=LINAC:RENAMED')).length === 1);
     const gone = StoredRecordSchema.parse(JSON.parse((await client.get(keys.iocRecord(IOC, victim)).string()) ?? 'null'));
     expect(gone.gone).toBe(true);
+    await stop();
+  });
+
+  it('a running uploader re-reads by itself once the file is readable again, and on SIGHUP', async () => {
+    const stored = async (name: string) => StoredRecordSchema.parse(JSON.parse((await client.get(keys.iocRecord(IOC, name)).string()) ?? 'null'));
+    renameSync(systemDb, hidden);
+    uploader = upload(keys.root, '--reread-interval', '0.5');
+    await until('upload with the error published', async () => {
+      const i = await info();
+      return i.state === 'complete' && i.errors !== undefined && (await client.get(keys.alive(IOC)).string()) !== null;
+    });
+    // the file comes back under the running uploader: its next re-read publishes the difference by itself
+    renameSync(hidden, systemDb);
+    await until('errors cleared without a restart', async () => (await info()).errors === undefined, 60_000);
+    await mirror.waitFor(Number((await client.get(keys.iocInfo(IOC)).exec()).header.revision));
+    expect((await channels('~name=LINAC:RENAMED&pvStatus=Active')).length).toBe(1);
+    expect(uploader.output.join('')).toContain('IOC configuration re-read: changed, publishing the difference');
+
+    // the file is readable: no timed re-reads any more, but SIGHUP re-reads at once
+    const victim = systemNames[0] as string;
+    writeFileSync(systemDb, readFileSync(systemDb, 'utf8').replace('"LINAC:RENAMED"', `"${victim}"`));
+    uploader.child.kill('SIGHUP');
+    await until('the record renamed back is published after SIGHUP', async () =>
+      (await stored(victim)).gone === undefined && (await stored('LINAC:RENAMED')).gone === true, 60_000);
+    await mirror.waitFor(Number((await client.get(keys.iocRecord(IOC, victim)).exec()).header.revision));
+    expect(prop((await channels(`~name=${encodeURIComponent(victim)}`))[0], 'pvStatus')).toBe('Active');
+    expect(uploader.child.exitCode).toBeNull(); // SIGHUP did not end it
     await stop();
   });
 });

@@ -39,6 +39,13 @@ export interface IocPublisherOptions {
   readonly initiallyUp?: boolean;
 }
 
+/** One reading of the IOC's configuration: what `reconfigure` replaces. */
+export interface IocConfiguration {
+  readonly env: Readonly<Record<string, string>>;
+  readonly records: readonly IocRecord[];
+  readonly unreadable: readonly UnreadableFile[];
+}
+
 /** Figures of one completed upload. */
 export interface UploadReport {
   readonly records: number;
@@ -66,6 +73,8 @@ export class IocPublisher {
   private firstUpload: { resolve: (r: UploadReport) => void; promise: Promise<UploadReport> };
   /** Records the IOC has in etcd (parsed ones plus those kept), as published in its info. */
   private liveRecords: number;
+  /** The configuration to publish: the options' until `reconfigure` replaces it. */
+  private config: IocConfiguration;
   /** Time (ms since epoch) of the last keep-alive etcd acknowledged. */
   lastKeepAlive = 0;
 
@@ -74,6 +83,7 @@ export class IocPublisher {
     this.now = opts.now ?? (() => new Date());
     this.iocUp = opts.initiallyUp ?? true;
     this.liveRecords = opts.records.length;
+    this.config = { env: opts.env, records: opts.records, unreadable: opts.unreadable ?? [] };
     let resolve!: (r: UploadReport) => void;
     const promise = new Promise<UploadReport>((r) => { resolve = r; });
     this.firstUpload = { resolve, promise };
@@ -95,6 +105,17 @@ export class IocPublisher {
     this.iocUp = up;
     this.pendingSync = true;
     this.log.info({ iocUp: up }, up ? 'IOC answers again: marking it alive' : 'IOC does not answer: marking it inactive');
+    this.wake?.();
+  }
+
+  /**
+   * Publish a new reading of the IOC's configuration (a re-read after an unreadable file): the loop uploads its
+   * difference with etcd as soon as it can, so records of a file readable again are refreshed, vanished ones
+   * marked gone and the info's errors cleared, as in any upload.
+   */
+  reconfigure(config: IocConfiguration): void {
+    this.config = config;
+    this.pendingSync = true;
     this.wake?.();
   }
 
@@ -173,10 +194,11 @@ export class IocPublisher {
   private async uploadOnce(lease: Lease): Promise<UploadReport> {
     const t0 = performance.now();
     this.pendingSync = false;
-    const { client, keys, iocId, records } = this.opts;
+    const { client, keys, iocId } = this.opts;
+    const config = this.config; // a reconfigure() meanwhile is published by the next pass
+    const { records, unreadable } = config;
     const snapshot = await rangePrefix(client, keys.iocRecordsPrefix(iocId));
     const existing = new Map(snapshot.kvs.map((kv) => [kv.key, kv.value.toString()]));
-    const unreadable = this.opts.unreadable ?? [];
     const plan = planRecordWrites(keys, iocId, records, existing, unreadable);
     this.liveRecords = plan.live;
     if (plan.kept > 0 || unreadable.length > 0) {
@@ -184,13 +206,13 @@ export class IocPublisher {
         'files of the IOC configuration could not be read: their records are kept as last published');
     }
     if (plan.ops.length > 0) {
-      await commitOps(client, [this.infoOp('uploading')], 'mark upload started');
+      await commitOps(client, [this.infoOp('uploading', config)], 'mark upload started');
       await this.commitConcurrently(batchOps(plan.ops));
     }
     const leaseId = await lease.grant();
     const alive: Alive = { uploadId: this.uploadId, since: this.now().toISOString(), writer: this.opts.writer };
     const revision = await commitOps(client, [
-      this.infoOp('complete'),
+      this.infoOp('complete', config),
       this.iocUp
         ? { type: 'put', key: keys.alive(iocId), value: JSON.stringify(alive), lease: leaseId }
         : { type: 'delete', key: keys.alive(iocId) },
@@ -215,19 +237,19 @@ export class IocPublisher {
     await Promise.all(Array.from({ length: n }, worker));
   }
 
-  private info(state: UploadState): IocInfo {
+  private info(state: UploadState, config = this.config): IocInfo {
     const o = this.opts;
     return {
       schema: SCHEMA_VERSION, iocId: o.iocId, iocName: o.iocName, hostName: o.hostName,
       ...(o.iocIP !== undefined ? { iocIP: o.iocIP } : {}),
-      env: { ...o.env }, uploadId: this.uploadId, state, records: this.liveRecords,
+      env: { ...config.env }, uploadId: this.uploadId, state, records: this.liveRecords,
       updatedAt: this.now().toISOString(), writer: o.writer,
-      ...(o.unreadable !== undefined && o.unreadable.length > 0 ? { errors: unreadableErrors(o.unreadable) } : {}),
+      ...(config.unreadable.length > 0 ? { errors: unreadableErrors(config.unreadable) } : {}),
     };
   }
 
-  private infoOp(state: UploadState): PlannedOp {
-    return { type: 'put', key: this.opts.keys.iocInfo(this.opts.iocId), value: JSON.stringify(this.info(state)) };
+  private infoOp(state: UploadState, config: IocConfiguration): PlannedOp {
+    return { type: 'put', key: this.opts.keys.iocInfo(this.opts.iocId), value: JSON.stringify(this.info(state, config)) };
   }
 
   /**

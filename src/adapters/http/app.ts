@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DEFAULT_LIMITS, type QueryLimits } from '../../core/query/parse-query.js';
+import { hasNumber, numbersAsText } from '../../core/writes/number-text.js';
 import { sharedSchemas } from './cf-schemas.js';
 import { registerChannelRoutes } from './channel-routes.js';
 import { registerDefinitionRoutes } from './definition-routes.js';
@@ -63,6 +64,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   for (const s of sharedSchemas) app.addSchema(s);
 
   // Clients send `Content-Type: application/json` with an empty body on GET and DELETE: read that as no body.
+  // A ChannelFinder write body (strings only, no numeric field) keeps each number as the text the client sent,
+  // as Jackson does: parsed once as is (so a malformed body gets the same error), again with numbers quoted.
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -71,7 +74,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       done(null, undefined);
       return;
     }
-    void json(request, text, done);
+    const cfWrite = request.routeOptions.url?.startsWith('/ChannelFinder/resources/') === true;
+    void json(request, text, (err, value) => {
+      if (err !== null || !cfWrite || !hasNumber(value)) done(err, value);
+      else void json(request, numbersAsText(text), done);
+    });
   });
 
   app.addHook('onSend', (_request, reply, payload, done) => {

@@ -8,13 +8,15 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { nodeFileSource } from '../../adapters/fs/file-source.js';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
-import { IocPublisher } from '../../adapters/etcd/ioc-publisher.js';
+import { IocPublisher, type IocConfiguration } from '../../adapters/etcd/ioc-publisher.js';
 import { CaProbe } from '../../adapters/ca/ca-probe.js';
 import { IocLiveness } from '../../core/liveness/ioc-liveness.js';
 import { parseStartup } from '../../core/dbfile/startup.js';
 import { PvsError } from '../../core/errors.js';
 import { refuseErrors } from '../../core/upload/strict.js';
 import { Keyspace, ROOT, iocIdOf } from '../../core/keyspace.js';
+import type { ParseResult } from '../../core/model.js';
+import { ConfigRereader } from '../config-reread.js';
 import { rootLogger } from '../logger.js';
 import { collectKeyValue, resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
 
@@ -30,6 +32,7 @@ interface UploadOptions extends SecurityFlags {
   caInterval: string;
   caGrace: string;
   strict?: boolean;
+  rereadInterval: string;
 }
 
 /** Register `pvsync upload` on the program. */
@@ -44,7 +47,8 @@ export function register(program: Command): void {
     .option('--ca-pv <name>', 'also prove the IOC alive over Channel Access by reading this PV (EPICS_CA_* from the environment)')
     .option('--ca-interval <seconds>', 'time between Channel Access probes', '2')
     .option('--ca-grace <seconds>', 'how long probes may fail before the IOC counts as gone', '10')
-    .option('--strict', 'refuse to write anything while the IOC configuration has errors (unreadable files, syntax errors…)');
+    .option('--strict', 'refuse to write anything while the IOC configuration has errors (unreadable files, syntax errors…)')
+    .option('--reread-interval <seconds>', 'while files of the configuration cannot be read, re-read it this often (SIGHUP re-reads at once)', '30');
   withRoot(withEndpoints(cmd)).action(async (opts: UploadOptions) => runUpload(opts));
 }
 
@@ -53,21 +57,15 @@ async function runUpload(opts: UploadOptions): Promise<void> {
   const ttl = positiveSeconds('--ttl', opts.ttl, 1);
   const caInterval = positiveSeconds('--ca-interval', opts.caInterval, 0.1);
   const caGrace = positiveSeconds('--ca-grace', opts.caGrace, caInterval);
+  const rereadS = positiveSeconds('--reread-interval', opts.rereadInterval, 0.1);
   const stCmd = resolve(opts.stCmd);
   const env = { ...stringEnv(process.env), ...(opts.env ?? {}) };
   const files = nodeFileSource();
   if (files.readText(stCmd) === undefined) throw new PvsError('PVS_DB_FILE', `cannot read startup script ${stCmd}`);
   const parsed = parseStartup(stCmd, { files, env });
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-  for (const d of parsed.diagnostics.slice(0, 200)) {
-    const level = d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warn' : 'debug';
-    log[level]({ file: d.file, line: d.line, col: d.col, severity: d.severity, diagnostic: d.message }, 'IOC configuration diagnostic');
-  }
+  logDiagnostics(parsed, log);
   if (opts.strict === true) refuseErrors(parsed);
-  for (const u of parsed.unreadable) {
-    log.error({ file: u.at.file, line: u.at.line, col: u.at.col, unreadable: u.name, paths: u.paths, reason: u.reason },
-      'IOC configuration file cannot be read: the records last published from it are kept');
-  }
   const iocName = opts.iocName ?? parsed.env['IOCNAME'] ?? parsed.env['IOC'] ?? basename(dirname(stCmd));
   const hostName = opts.host ?? parsed.env['HOSTNAME'] ?? hostname();
   const iocId = iocIdOf(iocName, hostName);
@@ -75,16 +73,36 @@ async function runUpload(opts: UploadOptions): Promise<void> {
 
   const { endpoints, security } = resolveEtcd(opts);
   const client = createEtcdClient(endpoints, security === undefined ? {} : { security });
+  const initial = configurationOf(parsed);
   const publisher = new IocPublisher({
     client, keys: new Keyspace(resolveRoot(opts.root, ROOT)), iocId, iocName, hostName, iocIP: localAddress(),
-    env: publishedEnv(parsed.env), records: parsed.records, unreadable: parsed.unreadable, ttlSeconds: ttl,
-    writer: `pvsync-upload@${hostname()}`, log, initiallyUp: opts.caPv === undefined,
+    ...initial, ttlSeconds: ttl, writer: `pvsync-upload@${hostname()}`, log, initiallyUp: opts.caPv === undefined,
   });
+  // The IOC read its files once at boot; a file this uploader could not read then (NFS) may be readable later.
+  // The IOC's identity (name, host) stays as first read.
+  const rereader = new ConfigRereader<Reading>({ config: initial, hasErrors: errors.length > 0 }, {
+    intervalMs: rereadS * 1000, log,
+    read: () => {
+      if (files.readText(stCmd) === undefined) throw new PvsError('PVS_DB_FILE', `cannot read startup script ${stCmd}`);
+      const again = parseStartup(stCmd, { files, env });
+      logDiagnostics(again, log);
+      return { config: configurationOf(again), hasErrors: again.diagnostics.some((d) => d.severity === 'error') };
+    },
+    incomplete: (r) => r.config.unreadable.length > 0,
+    same: (a, b) => sameConfiguration(a.config, b.config),
+    apply: (r) => {
+      if (opts.strict === true && r.hasErrors) return false;
+      publisher.reconfigure(r.config);
+      return true;
+    },
+  });
+  process.on('SIGHUP', () => rereader.reread('SIGHUP'));
   const probe = opts.caPv === undefined ? undefined : await CaProbe.open(opts.caPv, env, log);
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    rereader.stop();
     log.info({ signal }, 'shutting down');
     void publisher.stop().finally(() => {
       probe?.close();
@@ -99,6 +117,32 @@ async function runUpload(opts: UploadOptions): Promise<void> {
   await publisher.start();
   // Keep running: the publisher holds the lease and re-publishes after any etcd outage.
   await new Promise<never>(() => undefined);
+}
+
+function logDiagnostics(parsed: ParseResult, log: Logger): void {
+  for (const d of parsed.diagnostics.slice(0, 200)) {
+    const level = d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warn' : 'debug';
+    log[level]({ file: d.file, line: d.line, col: d.col, severity: d.severity, diagnostic: d.message }, 'IOC configuration diagnostic');
+  }
+  for (const u of parsed.unreadable) {
+    log.error({ file: u.at.file, line: u.at.line, col: u.at.col, unreadable: u.name, paths: u.paths, reason: u.reason },
+      'IOC configuration file cannot be read: the records last published from it are kept');
+  }
+}
+
+// One reading of the configuration, and whether it has errors (which `--strict` refuses to publish).
+interface Reading {
+  readonly config: IocConfiguration;
+  readonly hasErrors: boolean;
+}
+
+function configurationOf(parsed: ParseResult): IocConfiguration {
+  return { env: publishedEnv(parsed.env), records: parsed.records, unreadable: parsed.unreadable };
+}
+
+// Two readings publish the same thing when their records, unreadable files and environment are equal.
+function sameConfiguration(a: IocConfiguration, b: IocConfiguration): boolean {
+  return JSON.stringify([a.env, a.records, a.unreadable]) === JSON.stringify([b.env, b.records, b.unreadable]);
 }
 
 // The IOC-wide variables a reccaster would send (domain.md §3), plus any `PVSYNC_*`-free site variable the script set.

@@ -1,9 +1,9 @@
 /**
  * ChannelFinder glob patterns: `*` any run of characters, `?` exactly one, `\` escapes the next character; matched
  * case-insensitively against the whole value (as Elasticsearch's case-insensitive wildcard query does).
- * Matching never backtracks over the pattern: the greedy two-pointer algorithm retries only from the last `*`,
- * so a test costs at most (value + 1) × (pattern + 2) steps whatever the input (patterns come from anonymous
- * requests).
+ * Matching never backtracks over the pattern: the parts between stars are found in order, each at its leftmost
+ * place, so a test costs at most (value + 1) × (pattern + 2) steps whatever the input (patterns come from
+ * anonymous requests).
  */
 
 /** A compiled glob: how to test a value, and what the directory can use to narrow a sorted scan. */
@@ -106,9 +106,12 @@ function literalPrefix(pattern: string): string {
 }
 
 // The units before the first star and after the last match at fixed places: checked first, in one pass each.
-// Between them, a greedy match with one resumption point: on a mismatch, the last `*` takes one more unit and
-// matching resumes after it. Earlier stars never need revisiting (whatever they could absorb, the last one can),
-// so each of the value.length + 1 resumptions walks the pattern at most once: O(value × pattern), never more.
+// Between them the pattern is `* S1 * S2 * … * Sk *`, each segment Si a fixed-length run of literals and `?`:
+// the value matches iff each segment, in order, is found at its leftmost place after the previous one (a leftmost
+// place leaves the most room to the rest; the last star takes whatever is left). A search tries each start once
+// and compares at most the segment's length there: O(value × pattern) in all, never more. Common patterns take
+// fast paths: `X*` and `X*Y` are only their fixed parts, and a segment that starts with an ASCII unit skips to the
+// places holding that unit with a scan that compares two units and folds nothing.
 function matcher(p: readonly number[]): (value: string, counter: { steps: number }) => boolean {
   const m = p.length;
   let head = 0;
@@ -116,17 +119,62 @@ function matcher(p: readonly number[]): (value: string, counter: { steps: number
   let tail = m;
   while (tail > head && p[tail - 1] !== STAR) tail--;
   const tailLength = m - tail;
+  const units = Int32Array.from(p);
+  const { segments, slots } = segmentsOf(p, head, tail);
+  // Where each ASCII unit that starts a segment occurs next (see findAll); the matcher runs to completion, so one
+  // scratch array per compiled glob is enough.
+  const next = new Int32Array(slots);
   return (value, counter) => {
     const n = value.length;
     counter.steps = 1;
     if (head === m ? n !== m : n < head + tailLength) return false;
     counter.steps += head + tailLength;
-    if (!fixed(p, 0, head, value, 0) || !fixed(p, tail, m, value, n - tailLength)) return false;
-    return head === m || middle(p, head, tail, value, head, n - tailLength, counter);
+    if (!fixed(units, 0, head, value, 0) || !fixed(units, tail, m, value, n - tailLength)) return false;
+    if (head === m || segments.length === 0) return true;
+    for (let i = 0; i < next.length; i++) next[i] = -2;
+    return findAll(segments, value, head, n - tailLength, next, counter);
   };
 }
 
-function fixed(p: readonly number[], from: number, to: number, value: string, at: number): boolean {
+// One segment between stars: its units and, when its first unit is ASCII, the units of the value that match it
+// (upper and lower case of a letter; a non-ASCII unit never folds onto an ASCII one, so no other unit can), each
+// with its slot in the matcher's table of next places (one slot per distinct unit, shared by segments).
+interface Segment {
+  readonly units: Int32Array;
+  readonly first: string | null;
+  readonly firstSlot: number;
+  readonly lower: string | null;
+  readonly lowerSlot: number;
+}
+
+// p[from] and p[to - 1] are stars (from < to).
+function segmentsOf(p: readonly number[], from: number, to: number): { segments: Segment[]; slots: number } {
+  const out: Segment[] = [];
+  const slotOf = new Map<string, number>();
+  const slot = (c: string | null): number => {
+    if (c === null) return -1;
+    const have = slotOf.get(c);
+    if (have !== undefined) return have;
+    slotOf.set(c, slotOf.size);
+    return slotOf.size - 1;
+  };
+  let i = from;
+  while (i < to) {
+    while (i < to && p[i] === STAR) i++;
+    const start = i;
+    while (i < to && p[i] !== STAR) i++;
+    if (i === start) continue;
+    const units = Int32Array.from(p.slice(start, i));
+    const u0 = units[0] as number;
+    const ascii = u0 >= 0 && u0 < 128;
+    const first = ascii ? String.fromCharCode(u0) : null;
+    const lower = ascii && u0 >= 65 && u0 <= 90 ? String.fromCharCode(u0 + 32) : null;
+    out.push({ units, first, firstSlot: slot(first), lower, lowerSlot: slot(lower) });
+  }
+  return { segments: out, slots: slotOf.size };
+}
+
+function fixed(p: Int32Array, from: number, to: number, value: string, at: number): boolean {
   for (let i = from; i < to; i++) {
     const u = p[i] as number;
     if (u !== ONE && u !== foldUnit(value.charCodeAt(at + i - from))) return false;
@@ -134,38 +182,61 @@ function fixed(p: readonly number[], from: number, to: number, value: string, at
   return true;
 }
 
-// p[from] and p[to - 1] are stars.
-function middle(p: readonly number[], from: number, to: number, value: string, vFrom: number, vTo: number,
+// Each segment at its leftmost place within value[from, to), in order. Steps: one per segment (its star), one
+// per start tried or unit passed over by indexOf, one per unit compared after the first. `next[slot]`: the next
+// place holding that slot's unit at or after some earlier start (-2 not looked for yet, -1 none); starts only
+// grow, so it is looked for again only once passed: indexOf walks the value at most once per slot (≤ 128).
+function findAll(segments: readonly Segment[], value: string, from: number, to: number, next: Int32Array,
   counter: { steps: number }): boolean {
-  let pi = from;
-  let vi = vFrom;
-  let starP = -1;
-  let starV = 0;
+  const n = value.length;
+  let v = from;
   let steps = 0;
-  for (;;) {
+  let found = true;
+  for (let k = 0; k < segments.length && found; k++) {
+    const seg = segments[k] as Segment;
+    const u = seg.units;
+    const len = u.length;
+    const last = to - len;
+    const first = seg.first;
+    const lower = seg.lower;
     steps++;
-    if (vi < vTo) {
-      const u = pi < to ? (p[pi] as number) : ONE - 1;
-      if (u === ONE || (u >= 0 && u === foldUnit(value.charCodeAt(vi)))) {
-        pi++;
-        vi++;
-        continue;
+    found = false;
+    for (let s = v; s <= last; s++) {
+      if (first !== null) {
+        let atFirst = next[seg.firstSlot] as number;
+        if (atFirst !== -1 && atFirst < s) {
+          atFirst = value.indexOf(first, s);
+          next[seg.firstSlot] = atFirst;
+          steps += (atFirst < 0 ? n : atFirst) - s + 1;
+        }
+        let atLower = lower === null ? -1 : next[seg.lowerSlot] as number;
+        if (lower !== null && atLower !== -1 && atLower < s) {
+          atLower = value.indexOf(lower, s);
+          next[seg.lowerSlot] = atLower;
+          steps += (atLower < 0 ? n : atLower) - s + 1;
+        }
+        const at = atFirst < 0 ? atLower : atLower < 0 ? atFirst : Math.min(atFirst, atLower);
+        if (at < 0 || at > last) break;
+        s = at;
+      } else {
+        steps++;
+        const u0 = u[0] as number;
+        if (u0 !== ONE && u0 !== foldUnit(value.charCodeAt(s))) continue;
       }
-      if (u === STAR) {
-        starP = pi++;
-        starV = vi;
-        continue;
+      let i = 1;
+      while (i < len) {
+        const w = u[i] as number;
+        if (w !== ONE && w !== foldUnit(value.charCodeAt(s + i))) break;
+        i++;
       }
-      if (starP >= 0) {
-        pi = starP + 1;
-        vi = ++starV;
-        continue;
+      steps += i - 1 + (i < len ? 1 : 0);
+      if (i === len) {
+        v = s + len;
+        found = true;
+        break;
       }
-      counter.steps += steps;
-      return false;
     }
-    while (pi < to && p[pi] === STAR) pi++;
-    counter.steps += steps;
-    return pi === to;
   }
+  counter.steps += steps;
+  return found;
 }

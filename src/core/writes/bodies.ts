@@ -12,9 +12,9 @@ const Scalar = z.union([z.string(), z.number(), z.boolean()]).transform((v) => (
 const Str = Scalar.nullish();
 
 /**
- * The text ChannelFinder stores for a JSON number or boolean: `12.5` → "12.5", `true` → "true". A number is
- * written as JavaScript prints the parsed value, which is the JSON text for every number a client prints in
- * shortest form (`1.50` or `1e3` as written would become "1.5" and "1000").
+ * The text stored for a JSON number or boolean: `12.5` → "12.5", `true` → "true". Over HTTP numbers arrive
+ * already as their exact text (core/writes/number-text.ts); a number that reaches here otherwise is written as
+ * JavaScript prints it.
  */
 export function scalarText(v: number | boolean): string {
   return typeof v === 'boolean' ? (v ? 'true' : 'false') : JSON.stringify(v);

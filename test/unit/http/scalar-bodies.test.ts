@@ -117,3 +117,60 @@ describe('write bodies: JSON numbers and booleans where ChannelFinder expects st
     expect(r2.json<{ message: string }>().message).toMatch(/^invalid tag: owner: /);
   });
 });
+
+describe('write bodies: a JSON number is stored as the text the client sent', () => {
+  let h: ReturnType<typeof harness>;
+  beforeEach(() => { h = harness(); });
+  afterEach(async () => { await h.app.close(); });
+
+  const raw = (method: 'PUT' | 'POST', url: string, payload: string) =>
+    h.app.inject({ method, url, headers: { authorization: ADMIN, 'content-type': 'application/json' }, payload });
+  const valueOf = async (name: string, prop: string): Promise<string | null | undefined> =>
+    (await h.app.inject({ method: 'GET', url: `${R}/channels/${name}` })).json<CfChannel>().properties.find((p) => p.name === prop)?.value;
+
+  it.each(['1.50', '1e-05', '1733050000.123000', '-0', '12345678901234567890', '2E+3', '0.1000'])('%s stays as written', async (text) => {
+    await raw('PUT', `${R}/properties/p`, '{"name":"p","owner":"admin"}');
+    const r = await raw('PUT', `${R}/channels/CH`, `{"name":"CH","owner":"admin","properties":[{"name":"p","owner":"admin","value": ${text} }]}`);
+    expect(r.statusCode, r.body).toBe(200);
+    expect(await valueOf('CH', 'p')).toBe(text);
+    expect(h.stored.get('/t/channels/CH')).toContain(`"value":"${text}"`);
+  });
+
+  it('keeps numbers as written in lists, merges, single-property writes, names and deletes', async () => {
+    expect((await raw('PUT', `${R}/properties`, '[{"name":"p","owner":"admin"},{"name":"time","owner":"admin"}]')).statusCode).toBe(200);
+    const put = await raw('PUT', `${R}/channels`, '[{"name":1.0,"owner":"admin","properties":[{"name":"time","owner":"admin","value":1733050000.123000}]}]');
+    expect(put.statusCode, put.body).toBe(200);
+    expect(await valueOf('1.0', 'time')).toBe('1733050000.123000');
+    const post = await raw('POST', `${R}/channels/1.0`, '{"name":"1.0","owner":"admin","properties":[{"name":"p","owner":"admin","value":5.10}]}');
+    expect(post.statusCode, post.body).toBe(200);
+    expect(await valueOf('1.0', 'p')).toBe('5.10');
+    expect((await raw('PUT', `${R}/properties/p/1.0`, '{"name":"p","owner":"admin","value":1e-05}')).statusCode).toBe(200);
+    expect(await valueOf('1.0', 'p')).toBe('1e-05');
+    const del = await h.app.inject({ method: 'DELETE', url: `${R}/channels`, headers: { authorization: ADMIN, 'content-type': 'application/json' }, payload: '[1.0]' });
+    expect(del.statusCode, del.body).toBe(200);
+    expect((await h.app.inject({ method: 'GET', url: `${R}/channels/1.0` })).statusCode).toBe(404);
+  });
+
+  it('a string holding a number, or digits in names and escapes, is left alone', async () => {
+    await raw('PUT', `${R}/properties/p`, '{"name":"p","owner":"admin"}');
+    const r = await raw('PUT', `${R}/channels/SR:1.50`, '{"name":"SR:1.50","owner":"admin","properties":[{"name":"p","owner":"admin","value":"2.50\\"3"}]}');
+    expect(r.statusCode, r.body).toBe(200);
+    expect(await valueOf('SR:1.50', 'p')).toBe('2.50"3');
+  });
+
+  it.each([
+    ['a number with a leading zero', '{"name":"CH","owner":"admin","properties":[{"name":"p","value":01}]}'],
+    ['a trailing dot', '{"name":"CH","owner":"admin","properties":[{"name":"p","value":1.}]}'],
+    ['a number as a key', '{1:"CH"}'],
+    ['a trailing comma', '{"name":"CH","owner":2.50,}'],
+    ['a truncated body', '[{"name":"CH","owner":1.5'],
+  ])('a malformed body (%s) is 400 with the same message as before', async (_what, payload) => {
+    const r = await raw('PUT', `${R}/channels/CH`, payload);
+    expect(r.statusCode).toBe(400);
+    // the message of fastify's JSON parser, as for any malformed body (positions included: the original text is parsed)
+    const plain = await raw('PUT', `${R}/channels/CH`, '{"name":');
+    expect(plain.statusCode).toBe(400);
+    expect(Object.keys(r.json<object>()).sort()).toEqual(Object.keys(plain.json<object>()).sort());
+    expect(r.json<{ message: string }>().message).toBe(plain.json<{ message: string }>().message);
+  });
+});
