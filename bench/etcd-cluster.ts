@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEtcdClient } from '../src/adapters/etcd/client.js';
-import type { LocalCluster } from '../src/adapters/etcd/local-cluster.js';
+import type { LocalCluster } from '../src/adapters/local-etcd/local-cluster.js';
 import { startTestCluster } from '../test/support/start-cluster.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);

@@ -7,9 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, type EtcdSecurity } from '../adapters/etcd/client.js';
-import type { ClusterSpec } from '../adapters/etcd/cluster-spec.js';
+import type { ClusterSpec } from '../adapters/local-etcd/cluster-spec.js';
 import { enableAuth } from '../adapters/etcd/etcd-auth.js';
-import { clusterTlsFiles, type LocalCluster } from '../adapters/etcd/local-cluster.js';
+import { clusterTlsFiles, type LocalCluster } from '../adapters/local-etcd/local-cluster.js';
 import { OpensslCa } from '../adapters/pki/openssl.js';
 import { PvsError } from '../core/errors.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCluster } from '../../src/adapters/etcd/local-cluster.js';
+import { LocalCluster } from '../../src/adapters/local-etcd/local-cluster.js';
 import { etcdClient, testCluster, testEndpoints, uniqueRoot } from '../support/cluster.js';
 import { startTestCluster, type StartedCluster } from '../support/start-cluster.js';
 

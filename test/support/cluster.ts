@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
 import { inject } from 'vitest';
 import { createEtcdClient } from '../../src/adapters/etcd/client.js';
-import { LocalCluster } from '../../src/adapters/etcd/local-cluster.js';
+import { LocalCluster } from '../../src/adapters/local-etcd/local-cluster.js';
 import type { TestClusterInfo } from './start-cluster.js';
 
 declare module 'vitest' {

@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadClusterSpec, type ClusterSpec } from '../../src/adapters/etcd/cluster-spec.js';
-import { ensureEtcd } from '../../src/adapters/etcd/install.js';
-import { LocalCluster } from '../../src/adapters/etcd/local-cluster.js';
+import { loadClusterSpec, type ClusterSpec } from '../../src/adapters/local-etcd/cluster-spec.js';
+import { ensureEtcd } from '../../src/adapters/local-etcd/install.js';
+import { LocalCluster } from '../../src/adapters/local-etcd/local-cluster.js';
 import { freePorts } from './free-ports.js';
 
 /** etcd-cluster.yml at the repository root. */

@@ -6,14 +6,14 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadClusterSpec } from '../../adapters/etcd/cluster-spec.js';
-import { ensureEtcd } from '../../adapters/etcd/install.js';
-import { LocalCluster, type MemberState } from '../../adapters/etcd/local-cluster.js';
+import { loadClusterSpec } from '../../adapters/local-etcd/cluster-spec.js';
+import { ensureEtcd } from '../../adapters/local-etcd/install.js';
+import { LocalCluster, type MemberState } from '../../adapters/local-etcd/local-cluster.js';
 import { PvsError } from '../../core/errors.js';
 import { enableClusterAuth, isSecureStateDir, prepareClusterTls, rootCertFiles, tlsDirOf } from '../cluster-security.js';
 import { rootLogger } from '../logger.js';
 import { resolveStateDir } from '../options.js';
-import { clusterTlsFiles } from '../../adapters/etcd/local-cluster.js';
+import { clusterTlsFiles } from '../../adapters/local-etcd/local-cluster.js';
 
 interface ClusterOpts {
   readonly config: string;

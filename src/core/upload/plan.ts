@@ -3,6 +3,7 @@
  * (records that vanished are kept, marked `gone`), and how to cut those writes into transactions etcd accepts.
  */
 import type { Keyspace } from '../keyspace.js';
+import { utf8Length } from '../utf8-length.js';
 import { StoredRecordSchema, type IocError, type IocRecord, type StoredRecord, type UnreadableFile } from '../model.js';
 
 /** A put or delete of one key (the same shape the etcd adapter commits). */
@@ -144,7 +145,7 @@ const OP_OVERHEAD = 32;
 
 /** Cut ops into transactions within the limits; an op larger than maxBytes by itself goes alone. */
 export function batchOps<T extends PlannedOp>(ops: readonly T[], limits: TxnLimits = ETCD_TXN_LIMITS): T[][] {
-  return batchBySize(ops, (op) => Buffer.byteLength(op.key) + (op.type === 'put' ? Buffer.byteLength(op.value) : 0) + OP_OVERHEAD, limits);
+  return batchBySize(ops, (op) => utf8Length(op.key) + (op.type === 'put' ? utf8Length(op.value) : 0) + OP_OVERHEAD, limits);
 }
 
 /** Cut items into consecutive batches of at most `maxOps` items and `maxBytes` (by `sizeOf`); order is kept. */

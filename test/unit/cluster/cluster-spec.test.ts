@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
   initialCluster, loadClusterSpec, memberFlags, memberOf, parseClusterSpec, type ClusterSpec,
-} from '../../../src/adapters/etcd/cluster-spec.js';
+} from '../../../src/adapters/local-etcd/cluster-spec.js';
 import { PvsError } from '../../../src/core/errors.js';
 
 const YML = fileURLToPath(new URL('../../../etcd-cluster.yml', import.meta.url));
