@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { loadClusterSpec, memberFlags, type ClusterSpec } from '../../src/adapters/etcd/cluster-spec.js';
-import { probeHealth, probeStatus } from '../../src/adapters/etcd/member-probe.js';
+import { loadClusterSpec, memberFlags, type ClusterSpec } from '../../src/adapters/local-etcd/cluster-spec.js';
+import { probeHealth, probeStatus } from '../../src/adapters/local-etcd/member-probe.js';
 import { CLUSTER_YML, testEtcdBin } from './start-cluster.js';
 
 const run = promisify(execFile);
