@@ -11,7 +11,7 @@ import { Authenticator, type PasswordCheckGate } from '../adapters/auth/authenti
 import { memberGuardsOf } from '../adapters/etcd/client.js';
 import { commitGuarded } from '../adapters/etcd/guarded-commit.js';
 import { Mirror } from '../adapters/etcd/mirror.js';
-import { replayRevisions } from '../adapters/etcd/history-replay.js';
+import { oldestReadable, replayRevisions } from '../adapters/etcd/history-replay.js';
 import { etcdRevision } from '../adapters/etcd/kv.js';
 import { loadSnapshotAt } from '../adapters/etcd/snapshot-at.js';
 import { RevisionWaiters } from '../adapters/http/revision-waiters.js';
@@ -188,8 +188,17 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
   // names what each changed, as the live one would have.
   const backfill = async (): Promise<void> => {
     const upTo = journal.floor;
-    const from = Math.max(1, upTo - (o.journalBackfillRevisions ?? 1000));
-    if (from >= upTo || directory.size > (o.historyMaxChannels ?? 250_000)) return;
+    const want = Math.max(1, upTo - (o.journalBackfillRevisions ?? 1000));
+    if (want >= upTo || directory.size > (o.historyMaxChannels ?? 250_000)) return;
+    let from = want;
+    try {
+      // etcd compacts on its own (and operators by hand): start at the oldest revision it still holds, not at none.
+      from = await oldestReadable(o.client, o.keys.root, want, upTo);
+    } catch (err) {
+      o.log.warn({ err: messageOf(err), from: want, to: upTo }, 'watch journal not extended back (a resume from before the start gets a reset)');
+      return;
+    }
+    if (from >= upTo) return;
     let older: JournalEntry[] = [];
     let floor = from;
     const scratch = new Directory({

@@ -15,6 +15,33 @@ import type { MirrorSink } from './mirror.js';
 
 const PAGE = 30_000;
 
+/**
+ * The oldest revision in [lo, hi] that etcd still holds (compaction keeps its own revision and everything after it):
+ * `lo` itself when it is readable, else found by bisection with count-only reads (about log2(hi − lo) of them).
+ * `hi` must be readable.
+ */
+export async function oldestReadable(client: Etcd3, key: string, lo: number, hi: number): Promise<number> {
+  const readable = async (revision: number): Promise<boolean> => {
+    try {
+      await client.kv.range({ key: Buffer.from(key), count_only: true, revision });
+      return true;
+    } catch (err) {
+      const e = wrapEtcdError(err, 'history probe');
+      if (e.code === 'PVS_ETCD_COMPACTED') return false;
+      throw e;
+    }
+  };
+  if (await readable(lo)) return lo;
+  let bad = lo;
+  let good = hi;
+  while (good - bad > 1) {
+    const mid = bad + Math.floor((good - bad) / 2);
+    if (await readable(mid)) good = mid;
+    else bad = mid;
+  }
+  return good;
+}
+
 /** Apply the keyspace at `from`, then each revision up to `to`, to `sink`; PVS_ETCD_COMPACTED when `from` is gone. */
 export async function replayRevisions(client: Etcd3, keys: Keyspace, from: number, to: number, sink: MirrorSink,
   deadlineMs = 10_000): Promise<void> {

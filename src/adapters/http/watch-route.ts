@@ -142,7 +142,8 @@ export function registerWatchRoute(app: FastifyInstance, directory: DirectoryRea
       streams.delete(close);
       release();
       // The stream was the connection's last response: free the socket too (a shutdown waits for every socket).
-      res.end(() => request.raw.socket.destroySoon());
+      // inject()'s stand-in socket has no destroySoon.
+      res.end(() => request.raw.socket.destroySoon?.());
     }
     streams.add(close);
     request.raw.on('close', close);
