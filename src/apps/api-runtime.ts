@@ -190,7 +190,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
     const upTo = journal.floor;
     const want = Math.max(1, upTo - (o.journalBackfillRevisions ?? 1000));
     if (want >= upTo || directory.size > (o.historyMaxChannels ?? 250_000)) return;
-    let from = want;
+    let from: number;
     try {
       // etcd compacts on its own (and operators by hand): start at the oldest revision it still holds, not at none.
       from = await oldestReadable(o.client, o.keys.root, want, upTo);
