@@ -58,20 +58,7 @@ export async function startTestCluster(label: string): Promise<StartedCluster> {
     const stateDir = await mkdtemp(join(tmpdir(), `pvsync-${label}-`));
     const spec = specOnPorts(base, await freePorts(2 * base.members.length), `pvsync-${label}-${process.pid}-${attempt}`);
     const cluster = new LocalCluster(spec, stateDir, { etcdBin });
-    const killOnExit = (): void => killLeftovers(cluster);
-    process.once('exit', killOnExit);
-    let stopped = false;
-    const stop = async (): Promise<void> => {
-      if (stopped) return;
-      stopped = true;
-      try {
-        await cluster.down();
-      } finally {
-        killLeftovers(cluster);
-        process.off('exit', killOnExit);
-        await rm(stateDir, { recursive: true, force: true });
-      }
-    };
+    const stop = stopOnce(cluster, stateDir);
     try {
       const endpoints = await cluster.up();
       return { info: { endpoints, stateDir: resolve(stateDir), spec, etcdBin }, cluster, stop };
@@ -84,6 +71,27 @@ export async function startTestCluster(label: string): Promise<StartedCluster> {
 }
 
 /** Synchronous last resort (usable in an 'exit' handler): SIGKILL every member whose pid file names our etcd. */
+/**
+ * How to get rid of a test cluster: stop every member and delete its state dir, once however often it is called;
+ * members still running when this process exits are SIGKILLed.
+ */
+export function stopOnce(cluster: LocalCluster, stateDir: string): () => Promise<void> {
+  const killOnExit = (): void => killLeftovers(cluster);
+  process.once('exit', killOnExit);
+  let stopped = false;
+  return async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      await cluster.down();
+    } finally {
+      killLeftovers(cluster);
+      process.off('exit', killOnExit);
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  };
+}
+
 export function killLeftovers(cluster: LocalCluster): void {
   for (const name of cluster.memberNames) {
     try {

@@ -5,7 +5,7 @@
  * and role (src/core/security/roles.ts) and issues its certificate, as `pvsync security add` does.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Etcd3 } from 'etcd3';
@@ -17,7 +17,7 @@ import { OpensslCa } from '../../src/adapters/pki/openssl.js';
 import { enableClusterAuth, prepareClusterTls, rootSecurity, tlsDirOf } from '../../src/apps/cluster-security.js';
 import { rolePlan, type Identity, type RolePlan } from '../../src/core/security/roles.js';
 import { freePorts } from './free-ports.js';
-import { CLUSTER_YML, killLeftovers, specOnPorts, testEtcdBin } from './start-cluster.js';
+import { CLUSTER_YML, specOnPorts, stopOnce, testEtcdBin } from './start-cluster.js';
 
 /** Files of one component's identity, as the CLI takes them (`--etcd-ca`, `--etcd-cert`, `--etcd-key`, …). */
 export interface IdentityFiles {
@@ -68,20 +68,7 @@ export async function startSecureTestCluster(label: string, opts: { authTokenTtl
   await prepareClusterTls(spec, tlsDir);
   const security = { dir: tlsDir, ...(opts.authTokenTtlS === undefined ? {} : { authTokenTtlS: opts.authTokenTtlS }) };
   const cluster = new LocalCluster(spec, stateDir, { etcdBin, security });
-  const killOnExit = (): void => killLeftovers(cluster);
-  process.once('exit', killOnExit);
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    try {
-      await cluster.down();
-    } finally {
-      killLeftovers(cluster);
-      process.off('exit', killOnExit);
-      await rm(stateDir, { recursive: true, force: true });
-    }
-  };
+  const stop = stopOnce(cluster, stateDir);
   try {
     await cluster.up();
     await enableClusterAuth(cluster, tlsDir);
