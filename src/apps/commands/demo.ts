@@ -32,6 +32,9 @@ export function register(program: Command): void {
 
 async function runDemo(opts: DemoOptions): Promise<void> {
   const say = (line: string): void => { process.stdout.write(`demo: ${line}\n`); };
+  // The demo says what happens in its own lines; its components (this process included) log only warnings and errors
+  // unless PVSYNC_LOG_LEVEL asks for more.
+  process.env['PVSYNC_LOG_LEVEL'] ??= 'warn';
   const children: { name: string; child: ChildProcess }[] = [];
   const cluster = await openLocalCluster({ config: join(REPO, 'etcd-cluster.yml'), stateDir: opts.stateDir });
   let stopping = false;
