@@ -16,6 +16,7 @@ import { Keyspace } from '../../src/core/keyspace.js';
 import { etcdClient, testEndpoints, uniqueRoot } from '../support/cluster.js';
 import { freePorts } from '../support/free-ports.js';
 import { startPvsync, until, type PvsyncProcess } from '../support/processes.js';
+import { openSse, type SseStream } from '../support/sse-stream.js';
 
 const BIN = fileURLToPath(new URL('../../bin/pvsync.js', import.meta.url));
 const R = '/ChannelFinder/resources';
@@ -25,13 +26,6 @@ interface Reply {
   readonly status: number;
   readonly headers: IncomingMessage['headers'];
   readonly body: string;
-}
-
-interface Stream {
-  readonly status: number;
-  text(): string;
-  readonly ended: Promise<void>;
-  close(): void;
 }
 
 describe('pvsync serve as a process', () => {
@@ -60,22 +54,8 @@ describe('pvsync serve as a process', () => {
       req.on('error', reject);
       req.end(opts.body);
     });
-  const watch = (path: string, from = '127.0.0.1', lastId?: number): Promise<Stream> =>
-    new Promise((resolve, reject) => {
-      const headers = lastId === undefined ? {} : { 'last-event-id': String(lastId) };
-      const req = request({ host: '127.0.0.1', port, path, headers, localAddress: from, agent: false }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        const ended = new Promise<void>((r) => {
-          res.on('end', () => r());
-          res.on('close', () => r());
-        });
-        resolve({ status: res.statusCode ?? 0, text: () => text, ended, close: () => req.destroy() });
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const watch = (path: string, from = '127.0.0.1', lastId?: number): Promise<SseStream> =>
+    openSse(port, path, lastId === undefined ? {} : { 'last-event-id': String(lastId) }, from);
   const start = async (): Promise<PvsyncProcess> => {
     const p = startPvsync(['serve', '--port', String(port), '--host', '127.0.0.1', '--endpoints', testEndpoints().join(','),
       '--root', root, '--auth-file', authFile, '--body-limit', '2000000', '--login-attempts', '3',

@@ -3,7 +3,6 @@
  * total (429 with Retry-After), a `Last-Event-ID` beyond etcd refused at once, one this replica does not reach in
  * time answered 503 without leaving a waiter behind, and closing the app ends every open stream.
  */
-import { request, type IncomingMessage } from 'node:http';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../../src/adapters/http/app.js';
@@ -11,33 +10,8 @@ import { RevisionWaiters } from '../../../src/adapters/http/revision-waiters.js'
 import type { ChangeListener, WatchDeps } from '../../../src/adapters/http/watch-route.js';
 import { Directory } from '../../../src/core/directory/directory.js';
 import { ChangeJournal } from '../../../src/core/watch/journal.js';
+import { openSse as open, type SseStream as Stream } from '../../support/sse-stream.js';
 import { alive, info, rec } from '../directory/build-events.js';
-
-interface Stream {
-  readonly status: number;
-  readonly headers: IncomingMessage['headers'];
-  /** Text received so far. */
-  text(): string;
-  readonly ended: Promise<void>;
-  close(): void;
-}
-
-function open(port: number, path: string, headers: Record<string, string> = {}, localAddress = '127.0.0.1'): Promise<Stream> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers, localAddress, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      const ended = new Promise<void>((r) => {
-        res.on('end', () => r());
-        res.on('close', () => r());
-      });
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, text: () => text, ended, close: () => req.destroy() });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
