@@ -6,18 +6,14 @@
 import { resolve } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEtcdClient } from '../../src/adapters/etcd/client.js';
-import { Mirror } from '../../src/adapters/etcd/mirror.js';
+import type { Mirror } from '../../src/adapters/etcd/mirror.js';
 import { nodeFileSource } from '../../src/adapters/fs/file-source.js';
-import { buildApp } from '../../src/adapters/http/app.js';
 import { parseStartup } from '../../src/core/dbfile/startup.js';
-import { Directory } from '../../src/core/directory/directory.js';
 import { Keyspace } from '../../src/core/keyspace.js';
 import type { CfChannel } from '../../src/core/model.js';
 import { testEndpoints, uniqueRoot } from '../support/cluster.js';
+import { startMirroredApp, type MirroredApp } from '../support/mirrored-app.js';
 import { startPvsync, until, type PvsyncProcess } from '../support/processes.js';
 
 const ST_CMD = resolve('examples/linac-bpm/st.cmd');
@@ -29,6 +25,7 @@ describe('spine: IOC files → etcd → ChannelFinder queries', () => {
   const recordNames = expected.records.map((r) => r.name);
   const aliasNames = expected.records.flatMap((r) => r.aliases);
   const allNames = [...recordNames, ...aliasNames].sort();
+  let served: MirroredApp | undefined;
   let client: Etcd3;
   let mirror: Mirror;
   let app: FastifyInstance;
@@ -48,22 +45,13 @@ describe('spine: IOC files → etcd → ChannelFinder queries', () => {
   beforeAll(async () => {
     expect(recordNames.length).toBeGreaterThan(40);
     expect(aliasNames.length).toBeGreaterThan(10);
-    client = createEtcdClient(testEndpoints());
-    const directory = new Directory();
-    mirror = new Mirror({ client, keys, sink: directory, log: pino({ level: 'silent' }) });
-    await mirror.start();
-    app = buildApp({
-      directory, registry: new Registry(),
-      serviceInfo: { version: 'test', backend: () => ({ status: 'Connected' }) },
-      health: () => ({ ok: mirror.ready, etcd: 'test', revision: mirror.revision }),
-    });
+    served = await startMirroredApp(keys);
+    ({ client, mirror, app } = served);
   });
 
   afterAll(async () => {
     uploader?.child.kill('SIGKILL');
-    await app.close();
-    await mirror.stop();
-    client.close();
+    await served?.stop();
   });
 
   it('publishes every record and alias with the recceiver properties', async () => {

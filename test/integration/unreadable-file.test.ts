@@ -10,18 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEtcdClient } from '../../src/adapters/etcd/client.js';
-import { Mirror } from '../../src/adapters/etcd/mirror.js';
+import type { Mirror } from '../../src/adapters/etcd/mirror.js';
 import { nodeFileSource } from '../../src/adapters/fs/file-source.js';
-import { buildApp } from '../../src/adapters/http/app.js';
 import { parseStartup } from '../../src/core/dbfile/startup.js';
-import { Directory } from '../../src/core/directory/directory.js';
 import { Keyspace } from '../../src/core/keyspace.js';
 import { IocInfoSchema, StoredRecordSchema, type CfChannel, type IocInfo } from '../../src/core/model.js';
 import { testEndpoints, uniqueRoot } from '../support/cluster.js';
+import { startMirroredApp, type MirroredApp } from '../support/mirrored-app.js';
 import { startPvsync, until, type PvsyncProcess } from '../support/processes.js';
 
 const IOC = 'linac-bpm@testhost';
@@ -32,6 +28,7 @@ describe('an unreadable database file keeps its records', () => {
   const stCmd = join(dir, 'st.cmd');
   const systemDb = join(dir, 'db', 'bpm-system.db');
   const hidden = join(dir, 'bpm-system.db.away');
+  let served: MirroredApp | undefined;
   let client: Etcd3;
   let mirror: Mirror;
   let app: FastifyInstance;
@@ -67,22 +64,13 @@ describe('an unreadable database file keeps its records', () => {
     systemNames = parsed.records.filter((r) => r.file === systemDb).map((r) => r.name);
     allNames = [...parsed.records.map((r) => r.name), ...parsed.records.flatMap((r) => r.aliases)].sort();
     expect(systemNames.length).toBeGreaterThan(0);
-    client = createEtcdClient(testEndpoints());
-    const directory = new Directory();
-    mirror = new Mirror({ client, keys, sink: directory, log: pino({ level: 'silent' }) });
-    await mirror.start();
-    app = buildApp({
-      directory, registry: new Registry(),
-      serviceInfo: { version: 'test', backend: () => ({ status: 'Connected' }) },
-      health: () => ({ ok: mirror.ready, etcd: 'test', revision: mirror.revision }),
-    });
+    served = await startMirroredApp(keys);
+    ({ client, mirror, app } = served);
   });
 
   afterAll(async () => {
     uploader?.child.kill('SIGKILL');
-    await app.close();
-    await mirror.stop();
-    client.close();
+    await served?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
