@@ -3,6 +3,7 @@
  * hooks and health checks. One serialized step loop performs `decide()`'s answers; a watchdog timer at the local
  * lease deadline aborts start hooks and wakes the loop, so a node that lost contact stops its services by itself.
  */
+import { backoffMs } from '../core/backoff.js';
 import { randomUUID } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -194,7 +195,7 @@ export class ArchiverAgent {
           } else {
             this.log.warn({ step: d.kind, error: messageOf(err) }, 'step failed');
           }
-          this.retryAt = this.now() + (this.refusals > 0 ? Math.min(1000 * 2 ** (this.refusals - 1), 30_000) : 300);
+          this.retryAt = this.now() + (this.refusals > 0 ? backoffMs(this.refusals, 1000, 30_000) : 300);
         }
         if (this.role === 'stopped') return;
       }

@@ -2,6 +2,7 @@
  * Publishes one IOC's records to etcd and proves the IOC alive with a lease, until stopped. Survives etcd outages:
  * every failure leads to a back-off and a fresh, idempotent upload (re-read, diff, write what differs).
  */
+import { backoffMs } from '../../core/backoff.js';
 import { randomBytes } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
@@ -170,7 +171,7 @@ export class IocPublisher {
         const e = wrapEtcdError(err, 'upload');
         // A refusal (permission, login, TLS) is an operator's matter: say so loudly and retry slowly, not as an outage.
         const refused = isEtcdRefusal(e);
-        const delay = (refused ? Math.min(5000 * 2 ** (failures - 1), 60_000) : Math.min(500 * 2 ** (failures - 1), 10_000))
+        const delay = (refused ? backoffMs(failures, 5000, 60_000) : backoffMs(failures, 500, 10_000))
           * (0.75 + Math.random() * 0.5);
         if (refused) this.log.error({ err: e.message, code: e.code, failures, retryInMs: Math.round(delay) }, 'etcd refused the upload');
         else this.log.warn({ err: e.message, code: e.code, failures, retryInMs: Math.round(delay) }, 'upload failed, retrying');

@@ -3,6 +3,7 @@
  * revision, feeding a sink (the directory). It applies every revision exactly once and in order; after a
  * disconnect it resumes from its last applied revision, after compaction it re-lists.
  */
+import { backoffMs } from '../../core/backoff.js';
 import { EventEmitter } from 'node:events';
 import type { Etcd3, IEvent, IWatchResponse, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
@@ -122,7 +123,7 @@ export class Mirror extends EventEmitter {
         failures++;
         const e = wrapEtcdError(err, 'mirror snapshot');
         const refused = isEtcdRefusal(e);
-        const delay = Math.min(250 * 2 ** (failures - 1), refused ? 30_000 : 5000);
+        const delay = backoffMs(failures, 250, refused ? 30_000 : 5000);
         if (refused) this.log.error({ err: e.message, code: e.code, failures, retryInMs: delay }, 'etcd refused the snapshot');
         else this.log.warn({ err: e.message, code: e.code, failures, retryInMs: delay }, 'snapshot failed, retrying');
         await new Promise((r) => setTimeout(r, delay));
