@@ -40,15 +40,20 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function common(cmd: Command): Command {
-  cmd
-    .option('--out <dir>', 'where to write <user>.crt and <user>.key', '.')
+/** The options of every command that issues a certificate from the CA: where the CA is, where files go, validity. */
+function withCaOptions(cmd: Command): Command {
+  return cmd
+    .option('--out <dir>', 'where to write <name>.crt and <name>.key', '.')
     .option('--ca-dir <dir>', 'directory of the CA (ca.crt, ca.key); default <state-dir>/tls of `cluster up --secure`')
     .option('--state-dir <dir>', 'state dir of the local cluster (env PVSYNC_STATE_DIR, default .state)')
+    .option('--days <n>', 'validity of the certificate in days', '825');
+}
+
+function common(cmd: Command): Command {
+  withCaOptions(cmd)
     .option('--archiver-group <name>', 'api: archiver group whose switchover it may request (repeatable; default "default")', collect)
     .option('--user-password-file <file>', 'also give the user this password (password login; certificates need none)')
     .option('--no-cert', 'create the user and role only, no certificate')
-    .option('--days <n>', 'validity of the certificate in days', '825')
     .option('--json', 'print the result as JSON');
   return withRoot(withEndpoints(cmd));
 }
@@ -60,14 +65,10 @@ export function register(program: Command): void {
     .requiredOption('--kind <kind>', 'ioc (NAME = IOCNAME@host), api, or archiver (NAME = group)')
     .argument('[name]', 'the IOC id (IOCNAME@host) or the archiver group'))
     .action(async (name: string | undefined, opts: AddOptions & { json?: boolean }) => runAdd(name, opts));
-  security.command('cert').description('issue a certificate from the CA (made on first use): etcd members, root, others')
+  withCaOptions(security.command('cert').description('issue a certificate from the CA (made on first use): etcd members, root, others')
     .requiredOption('--name <name>', 'file name: writes <out>/<name>.crt and <name>.key')
     .option('--cn <name>', 'subject CN (the etcd user of a client); default: --name')
-    .option('--san <name>', 'subject alternative name of a member, IP:addr or DNS:name (repeatable)', collect)
-    .option('--ca-dir <dir>', 'directory of the CA (ca.crt, ca.key); default <state-dir>/tls')
-    .option('--state-dir <dir>', 'state dir of the local cluster (env PVSYNC_STATE_DIR, default .state)')
-    .option('--out <dir>', 'where to write the files', '.')
-    .option('--days <n>', 'validity in days', '825')
+    .option('--san <name>', 'subject alternative name of a member, IP:addr or DNS:name (repeatable)', collect))
     .action(async (o: { name: string; cn?: string; san?: string[]; caDir?: string; stateDir?: string; out: string; days: string }) => {
       const ca = new OpensslCa(resolve(o.caDir ?? tlsDirOf(resolveStateDir(o.stateDir))));
       const files = await ca.issue(resolve(o.out), o.name, { commonName: o.cn ?? o.name, altNames: o.san ?? [], days: positiveDays(o.days) });
