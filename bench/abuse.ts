@@ -14,8 +14,17 @@
  * The pauses keep the attackers' own processes from taking the 2 shared cores from the server: flat out, a load
  * generator on the same machine measures the machine, not the server's defences.
  * The load generators never load etcd3 (the parent writes the keys), so their own garbage collection stays small.
- * Last line: {"bench":"abuse","p99_alone_ms":…,"p99_under_attack_ms":…,"ratio":…,…,"attackers":{kind:{status:count}}};
- * goal ratio ≤ 2. BENCH_SECONDS sets each phase's length (default 10); BENCH_ATTACKERS=kind,… runs only those.
+ * The two phases alternate, BENCH_ROUNDS times (default 4; alone then attacked, then attacked then alone, …), in
+ * each of BENCH_MODES (default `shared,pinned,niced`): `shared` leaves the 2 cores to the scheduler, `pinned` puts
+ * the server on CPU 0 and every load generator on CPU 1 (taskset), `niced` runs the attackers' processes at nice 19
+ * (as if on machines of their own). Each round's ratio is its attacked p99 over its own alone p99; a mode's `ratio`
+ * is the median of its rounds' (`ratios` lists them all, so the machine's drift shows). Per phase the bench also
+ * reads how long the server's main thread ran and waited runnable for a core (/proc/…/schedstat), its event-loop
+ * delay (its /metrics), the normal client's own waits and every processor's busy share (/proc/stat): which tells a
+ * server busy with attackers' work from a server waiting for a core.
+ * Last line: {"bench":"abuse","ratio":…,"p99_alone_ms":…,"p99_under_attack_ms":… (of the first mode),
+ * "modes":{mode:{ratio,ratios,…}},"attackers":{kind:{status:count}}}; goal ratio ≤ 2. BENCH_SECONDS sets each
+ * phase's length (default 6); BENCH_ATTACKERS=kind,… runs only those; BENCH_NODE_ARGS adds node flags to the server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -297,7 +306,8 @@ async function main(): Promise<void> {
     writeFileSync(authFile, `users:\n  writer:\n    password: "${await hashPassword('writer-secret')}"\n    roles: [CHANNEL]\n`);
 
     const [port] = (await freePorts(1)) as [number];
-    server = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1',
+    const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((x) => x !== '');
+    server = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', String(port), '--host', '127.0.0.1',
       '--endpoints', cluster.info.endpoints.join(','), '--root', keys.root, '--auth-file', authFile,
       '--max-watches', '64', '--max-watches-per-client', '16', '--login-attempts', '10'],
     { env: { ...process.env, PVSYNC_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] });
