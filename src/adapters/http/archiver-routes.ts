@@ -3,7 +3,7 @@
  * `GET /api/v1/archiver/status`, `POST /api/v1/archiver/switchover`, and `/archiver/{mgmt|retrieval|data}/…`
  * redirected (307, method and body kept) to the active node's published URLs, so clients keep one address.
  */
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Endpoints } from '../../core/election/records.js';
 import type { ArchiverService } from '../../core/election/service.js';
 import type { RequestGuard } from './auth-guard.js';
