@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   PVS_PROTOCOL_LOCAL: 'this side tried an illegal protocol transition (a bug)',
   PVS_ARCHIVER_NO_ACTIVE: 'no archiver node is active in the group (failover under way, or no healthy node)',
   PVS_ARCHIVER_SWITCHOVER: 'a switchover was refused (unknown, unhealthy or already active target) or did not complete in time',
+  PVS_ARCHIVE_SPEC: 'a channel\'s archive property is not a policy name, "default" or METHOD@PERIOD',
+  PVS_APPLIANCE: 'the Archiver Appliance refused or failed a management request, or is still starting',
   PVS_INTERNAL: 'an unexpected internal failure (a bug)',
 } as const;
 
