@@ -101,6 +101,7 @@ export class ArchiveReconciler {
   private update(name: string, ch: CfChannel | undefined): void {
     const d = ch === undefined ? null : desiredOf(ch, this.s.selector);
     const had = this.desired.has(name);
+    const before = this.problems.get(name);
     this.problems.delete(name);
     if (d === null) {
       this.desired.delete(name);
@@ -108,7 +109,7 @@ export class ArchiveReconciler {
     } else if (isSpecProblem(d)) {
       this.desired.delete(name);
       this.problems.set(name, d);
-      this.deps.log.warn({ pv: name, value: d.value, code: 'PVS_ARCHIVE_SPEC' }, 'archive spec refused');
+      if (before?.value !== d.value) this.deps.log.warn({ pv: name, value: d.value, code: 'PVS_ARCHIVE_SPEC', err: d.error }, 'archive spec refused');
       if (had) this.removed.add(name);
     } else {
       this.desired.set(name, d);
@@ -181,8 +182,12 @@ export class ArchiveReconciler {
 
   private async reconcile(client: BplClient): Promise<void> {
     const state = await client.startupState();
-    // appliance: every other BPL answers 500 until start-up completes; wait for it (the pass is retried).
-    if (state !== 'STARTUP_COMPLETE') throw new Error(`appliance ${client.base} is starting (${state})`);
+    // appliance: every other BPL answers 500 until start-up completes; poll again soon (not a failure).
+    if (state !== 'STARTUP_COMPLETE') {
+      this.deps.log.debug({ appliance: client.base, state }, 'appliance starting');
+      this.lastClean = false;
+      return;
+    }
     const full = this.full;
     const names = full ? [...this.desired.keys(), ...this.removed] : [...this.dirty];
     const taken = new Set(names);

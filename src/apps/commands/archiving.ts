@@ -53,34 +53,28 @@ async function runSim(o: SimOpts): Promise<void> {
 }
 
 async function runReconcile(o: ReconcileOpts): Promise<void> {
-  const [{ createEtcdClient }, { EtcdArchiverService }, { Mirror }, { Derivation }, { Keyspace, ROOT }, opts, { rootLogger },
-    { ArchiveReconciler }, { ArchapplStore }] = await Promise.all([
-    import('../../adapters/etcd/client.js'), import('../../adapters/etcd/archiver-ops.js'),
-    import('../../adapters/etcd/mirror.js'), import('../../core/directory/derivation.js'), import('../../core/keyspace.js'),
-    import('../options.js'), import('../logger.js'), import('../archive-reconciler.js'), import('../../adapters/mariadb/archappl.js'),
-  ]);
   if (o.onRemoved !== 'pause' && o.onRemoved !== 'leave') throw new PvsError('PVS_CONFIG', `--on-removed ${o.onRemoved}: pause or leave`);
+  const [{ createEtcdClient }, { Keyspace, ROOT }, opts, { rootLogger }, { startArchiveFollower }, { ArchapplStore }] = await Promise.all([
+    import('../../adapters/etcd/client.js'), import('../../core/keyspace.js'), import('../options.js'), import('../logger.js'),
+    import('../archive-follower.js'), import('../../adapters/mariadb/archappl.js'),
+  ]);
   const log = rootLogger('pvsync-archive-reconcile');
   const { endpoints, security } = opts.resolveEtcd(o);
   const keys = new Keyspace(opts.resolveRoot(o.root, ROOT));
   const client = createEtcdClient(endpoints, { log, ...(security === undefined ? {} : { security }) });
-  const service = new EtcdArchiverService(client, keys.root);
   const store = o.db === undefined ? undefined : await ArchapplStore.open(o.db, o.database);
-  const reconciler = new ArchiveReconciler({
-    selector: { names: o.archiver.split(',').filter((s) => s !== ''), untargeted: o.untargeted },
-    onRemoved: o.onRemoved, ...(o.identity === undefined ? {} : { applianceIdentity: o.identity }),
-  }, { active: async () => (await service.status(o.group)).active, ...(store === undefined ? {} : { store }), log });
-  const derivation: InstanceType<typeof Derivation> = new Derivation({
-    onApplied: (_rev, changed) => reconciler.channelsChanged((n) => derivation.get(n), changed, () => derivation.names()),
+  const follower = await startArchiveFollower({
+    client, keys, group: o.group, log, ...(store === undefined ? {} : { store }),
+    settings: {
+      selector: { names: o.archiver.split(',').filter((s) => s !== ''), untargeted: o.untargeted },
+      onRemoved: o.onRemoved, ...(o.identity === undefined ? {} : { applianceIdentity: o.identity }),
+    },
   });
-  const mirror = new Mirror({ client, keys, sink: derivation, log });
-  await mirror.start();
-  const running = reconciler.run();
-  const stop = (): void => { reconciler.stop(); };
+  const stop = (): void => { void follower.stop(); };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  await running;
-  await mirror.stop();
+  await follower.done;
+  await follower.stop();
   await store?.close();
   client.close();
 }
