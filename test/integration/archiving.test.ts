@@ -15,7 +15,7 @@ import { Keyspace } from '../../src/core/keyspace.js';
 import type { IocRecord } from '../../src/core/model.js';
 import { largestGap, readSamples, startAppliancePair, type AppliancePair } from '../support/appliance-pair.js';
 import { testEndpoints, uniqueRoot } from '../support/cluster.js';
-import { testMariadbUrl, uniqueDatabase } from '../support/mariadb-url.js';
+import { createTestDatabase, type TestDatabase } from '../support/mariadb.js';
 import { until } from '../support/processes.js';
 
 const IDENTITY = 'komac-arch';
@@ -29,6 +29,7 @@ describe('archiving driven by the directory, on the KOMAC pair', () => {
   let client: Etcd3;
   let keys: Keyspace;
   let store: ArchapplStore;
+  let db: TestDatabase | null = null;
   let pair: AppliancePair | null = null;
   let follower: ArchiveFollower | null = null;
   const publishers: IocPublisher[] = [];
@@ -62,10 +63,10 @@ describe('archiving driven by the directory, on the KOMAC pair', () => {
   beforeAll(async () => {
     client = createEtcdClient(testEndpoints(), { callTimeoutMs: 3000, dialTimeoutMs: 2000 });
     keys = new Keyspace(uniqueRoot('archiving'));
-    const database = uniqueDatabase('archappl');
-    store = await ArchapplStore.open(testMariadbUrl(), database);
+    db = await createTestDatabase('archappl');
+    store = await ArchapplStore.open(db.url, db.database);
     pair = await startAppliancePair({
-      endpoints: testEndpoints(), root: keys.root, group: 'komac', ttlS: 2, db: testMariadbUrl(), database, identity: IDENTITY,
+      endpoints: testEndpoints(), root: keys.root, group: 'komac', ttlS: 2, db: db.url, database: db.database, identity: IDENTITY,
     });
     follower = await startArchiveFollower({
       client, keys, group: 'komac', store, log,
@@ -77,8 +78,8 @@ describe('archiving driven by the directory, on the KOMAC pair', () => {
     for (const p of publishers) await p.stop().catch(() => undefined);
     await follower?.stop();
     await pair?.harness.stop();
-    await store?.query('DROP DATABASE IF EXISTS ' + store.database).catch(() => undefined);
     await store?.close();
+    await db?.drop();
     client?.close();
   });
 
