@@ -32,6 +32,40 @@ export interface NameValueRow {
   readonly value: string;
 }
 
+const UPSERT: Readonly<Record<string, string>> = {
+  putTypeInfo: 'INSERT INTO PVTypeInfo (pvName, typeInfoJSON) VALUES # ON DUPLICATE KEY UPDATE typeInfoJSON = VALUES(typeInfoJSON)',
+  putRequest: 'INSERT INTO ArchivePVRequests (pvName, userParams) VALUES # ON DUPLICATE KEY UPDATE userParams = VALUES(userParams)',
+  putAlias: 'INSERT INTO PVAliases (pvName, realName) VALUES # ON DUPLICATE KEY UPDATE realName = VALUES(realName)',
+};
+const DELETE: Readonly<Record<string, string>> = {
+  deleteTypeInfo: 'DELETE FROM PVTypeInfo WHERE pvName IN #',
+  deleteRequest: 'DELETE FROM ArchivePVRequests WHERE pvName IN #',
+  deleteAlias: 'DELETE FROM PVAliases WHERE pvName IN #',
+};
+
+function pairOf(e: RowEffect): [string, string] | string {
+  switch (e.kind) {
+    case 'putTypeInfo': return [e.info.pvName, encodeTypeInfo(e.info)];
+    case 'putRequest': return [e.pvName, encodeUserParams(e.params)];
+    case 'putAlias': return [e.alias, e.realName];
+    case 'deleteTypeInfo': case 'deleteRequest': return e.pvName;
+    case 'deleteAlias': return e.alias;
+  }
+}
+
+// One statement for a run of effects of one kind (in order: a later put of the same name wins in an upsert).
+async function applyRun(c: PoolConnection, run: readonly RowEffect[]): Promise<void> {
+  const kind = run[0]?.kind;
+  if (kind === undefined) return;
+  const rows = run.map(pairOf);
+  const upsert = UPSERT[kind];
+  if (upsert !== undefined) {
+    await c.query(upsert.replace('#', rows.map(() => '(?, ?)').join(', ')), rows.flat());
+  } else {
+    await c.query((DELETE[kind] ?? '').replace('#', `(${rows.map(() => '?').join(', ')})`), rows);
+  }
+}
+
 function dbError(what: string, err: unknown): PvsError {
   return new PvsError('PVS_APPLIANCE', `archappl database: ${what}: ${messageOf(err)}`, { retryable: true, cause: err });
 }
@@ -101,28 +135,16 @@ export class ArchapplStore {
     return this.rows('SELECT pvName AS name, userParams AS value FROM ArchivePVRequests');
   }
 
-  /** Apply the stand-in's row effects in one transaction (write-through). */
+  /** Apply the stand-in's row effects in one transaction (write-through); runs of one kind as multi-row statements. */
   async apply(effects: readonly RowEffect[]): Promise<void> {
     if (effects.length === 0) return;
     await this.tx(async (c) => {
-      for (const e of effects) {
-        switch (e.kind) {
-          case 'putTypeInfo':
-            await c.query('INSERT INTO PVTypeInfo (pvName, typeInfoJSON) VALUES (?, ?) ON DUPLICATE KEY UPDATE typeInfoJSON = VALUES(typeInfoJSON)',
-              [e.info.pvName, encodeTypeInfo(e.info)]);
-            break;
-          case 'deleteTypeInfo': await c.query('DELETE FROM PVTypeInfo WHERE pvName = ?', [e.pvName]); break;
-          case 'putRequest':
-            await c.query('INSERT INTO ArchivePVRequests (pvName, userParams) VALUES (?, ?) ON DUPLICATE KEY UPDATE userParams = VALUES(userParams)',
-              [e.pvName, encodeUserParams(e.params)]);
-            break;
-          case 'deleteRequest': await c.query('DELETE FROM ArchivePVRequests WHERE pvName = ?', [e.pvName]); break;
-          case 'putAlias':
-            await c.query('INSERT INTO PVAliases (pvName, realName) VALUES (?, ?) ON DUPLICATE KEY UPDATE realName = VALUES(realName)',
-              [e.alias, e.realName]);
-            break;
-          case 'deleteAlias': await c.query('DELETE FROM PVAliases WHERE pvName = ?', [e.alias]); break;
-        }
+      for (let i = 0; i < effects.length;) {
+        const kind = effects[i]?.kind;
+        let j = i;
+        while (j < effects.length && j - i < ROWS_PER_STATEMENT && effects[j]?.kind === kind) j++;
+        await applyRun(c, effects.slice(i, j));
+        i = j;
       }
     });
   }
