@@ -57,3 +57,36 @@ export async function startArchiveFollower(o: ArchiveFollowerOptions): Promise<A
     },
   };
 }
+
+/** What a follower of the archiver-sync writer is handed (structurally the writer's FollowerContext). */
+export interface DerivationView {
+  readonly derivation: Derivation;
+}
+
+/**
+ * The reconciler as a follower of the elected archiver-sync writer: `takeover` loads the whole desired state and
+ * starts the reconcile loop, `applied` passes on the changed names, `stop` ends the loop (the writer was demoted).
+ * Synchronous and never throwing, as the writer requires; the HTTP work runs in the loop.
+ */
+export function reconcilerFollower(reconciler: ArchiveReconciler): {
+  takeover(ctx: DerivationView): void;
+  applied(ctx: DerivationView & { readonly changed: readonly string[] | null }): void;
+  stop(): Promise<void>;
+} {
+  let running: Promise<void> | null = null;
+  const feed = (d: Derivation, changed: readonly string[] | null): void => {
+    reconciler.channelsChanged((n) => d.get(n), changed, () => d.names());
+  };
+  return {
+    takeover: (ctx) => {
+      feed(ctx.derivation, null);
+      running ??= reconciler.run();
+    },
+    applied: (ctx) => { feed(ctx.derivation, ctx.changed); },
+    stop: async () => {
+      reconciler.stop();
+      await running;
+      running = null;
+    },
+  };
+}

@@ -127,10 +127,12 @@ export class ArchiveReconciler {
     return this.lastClean && this.dirty.size === 0 && !this.full;
   }
 
-  /** Run passes until stop(). */
+  /** Run passes until stop(); may be run again after it ended (a new term of the writer). */
   async run(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.stopped = false;
+    this.full = true; // a new term: reconcile everything again
     while (!this.stopped) {
       let delay = this.s.passMs ?? 500;
       try {
