@@ -72,6 +72,8 @@ export class ArchiverSim {
   private flushing: Promise<void> | null = null;
   private ca: CaReader | null = null;
   private readonly due = new Map<string, number>();
+  private readonly buffered = new Map<string, string[]>();
+  private lastFlush = 0;
   private port = 0;
   /** Resolves when the sim stops by itself (fenced) or is stopped. */
   readonly done: Promise<string>;
@@ -173,7 +175,15 @@ export class ArchiverSim {
       const v = caValue ?? Math.round(Math.sin(now / 1000) * 1e6) / 1e6;
       const line = JSON.stringify({ t: now, v, node, src: caValue === undefined ? 'synthetic' : 'ca',
         method: t.samplingMethod, period: t.samplingPeriod });
-      writes.push(appendFile(join(dir, sampleFileName(t.pvName)), `${line}\n`));
+      const buf = this.buffered.get(t.pvName);
+      if (buf === undefined) this.buffered.set(t.pvName, [line]);
+      else buf.push(line);
+    }
+    // Files are appended once a second per PV (the samples carry their own times).
+    if (now - this.lastFlush >= 1000) {
+      this.lastFlush = now;
+      for (const [pv, lines] of this.buffered) writes.push(appendFile(join(dir, sampleFileName(pv)), `${lines.join('\n')}\n`));
+      this.buffered.clear();
     }
     for (const pv of this.due.keys()) {
       if (!live.has(pv)) {
@@ -214,6 +224,11 @@ export class ArchiverSim {
     this.stopped = true;
     this.log.info({ why }, 'stopping');
     if (this.timer !== null) clearInterval(this.timer);
+    const dir = this.s.dataDir;
+    if (dir !== undefined) {
+      await Promise.allSettled([...this.buffered].map(([pv, lines]) => appendFile(join(dir, sampleFileName(pv)), `${lines.join('\n')}\n`)));
+      this.buffered.clear();
+    }
     await Promise.race([this.flushing ?? Promise.resolve(), sleep(3000)]);
     await this.server?.close();
     this.ca?.close();

@@ -50,6 +50,8 @@ async function runSim(o: SimOpts): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   await sim.done;
+  // Nothing is left to do: do not wait for a CA socket or a timer to let go.
+  setTimeout(() => process.exit(0), 1000).unref();
 }
 
 async function runReconcile(o: ReconcileOpts): Promise<void> {
