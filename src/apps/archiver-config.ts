@@ -2,9 +2,8 @@
  * Configuration of `pvsync archiver-agent`: command-line options override PVSYNC_ARCHIVER_* environment variables,
  * which override a YAML/JSON config file (`--config`), which overrides defaults. Validated once with zod.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadConfigFileSync } from '../adapters/yaml/config-file.js';
 import { DEFAULT_HEALTH_POLICY } from '../core/election/health.js';
 import { SWITCHOVER_HOLD_BACK_MS } from '../core/election/decide.js';
 import { defaultMarginMs } from '../core/election/lease-clock.js';
@@ -65,15 +64,7 @@ const FileSchema = z.object({
 
 /** Read a config file (YAML or JSON) into raw settings. */
 export function readAgentConfigFile(path: string): RawAgentSettings {
-  let data: unknown;
-  try {
-    data = parseYaml(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new PvsError('PVS_CONFIG', `cannot read archiver config ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  const r = FileSchema.safeParse(data ?? {});
-  if (!r.success) throw new PvsError('PVS_CONFIG', `archiver config ${path}: ${z.prettifyError(r.error)}`);
-  const { health, ...rest } = r.data;
+  const { health, ...rest } = loadConfigFileSync(path, FileSchema, { what: 'archiver config', empty: {} });
   return {
     ...rest, healthUrl: health?.url, healthCmd: health?.cmd, healthDisk: health?.disk, healthPidFile: health?.pidFile,
     healthInterval: health?.interval, healthGrace: health?.grace, healthTimeout: health?.timeout,

@@ -46,7 +46,7 @@ export const cfChannelListSchema = { type: 'array', items: { $ref: 'cfChannel#' 
 
 /**
  * The error body of every failed request: `{error, message, status, path}` (Spring's fields, minus timestamp), plus
- * the stable `code` outside /ChannelFinder/ (error-reply.ts decides). Inline form, for plugins used on their own.
+ * the stable `code` under /api/ and /archiver/ (error-reply.ts decides). Inline form, for plugins used on their own.
  */
 export const errorBodyShape = {
   type: 'object',

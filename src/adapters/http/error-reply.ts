@@ -3,8 +3,8 @@
  * by a table; fastify's own errors such as bad JSON, body too large, validation or no route by their status; anything
  * else 500 PVS_INTERNAL) and sends the one body shape, `{error, message, status, path[, code]}`:
  * - the code is in the `X-Pvsync-Code` header of every error reply;
- * - under `/ChannelFinder/` the body is exactly ChannelFinder's four fields (its clients match them exactly);
- *   pvsync's own API (`/api/v1/…`, `/archiver/…`, `/healthz`) also puts the `code` in the body.
+ * - pvsync's own API (`/api/…`, `/archiver/…`) also puts the `code` in the body; everywhere else (`/ChannelFinder/…`,
+ *   whose clients match its four fields exactly, `/healthz`, `/metrics`) the body is exactly those four fields.
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -16,7 +16,7 @@ export interface ErrorBody {
   readonly message: string;
   readonly status: number;
   readonly path: string;
-  /** The stable code; absent under /ChannelFinder/, whose clients know only the four fields above. */
+  /** The stable code; only under /api/ and /archiver/ (ChannelFinder's clients know only the four fields above). */
   readonly code?: ErrorCode;
 }
 
@@ -57,9 +57,9 @@ export function codeOf(err: unknown): ErrorCode {
   return CODE_OF_STATUS[status] ?? (status >= 500 ? 'PVS_INTERNAL' : 'PVS_BAD_REQUEST');
 }
 
-/** Whether a path is ChannelFinder's, whose error bodies keep exactly its four fields. */
-function isChannelFinderPath(path: string): boolean {
-  return path === '/ChannelFinder' || path.startsWith('/ChannelFinder/');
+/** Whether a path is pvsync's own API, whose error bodies carry the code too (all others keep ChannelFinder's four fields). */
+function isOwnApiPath(path: string): boolean {
+  return path.startsWith('/api/') || path.startsWith('/archiver/');
 }
 
 /** The error body for a status, code and message, with the request path (query string removed). */
@@ -67,7 +67,7 @@ export function errorBody(status: number, code: ErrorCode, message: string, url:
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   const body = { error: STATUS_CODES[status] ?? 'Error', message, status, path };
-  return isChannelFinderPath(path) ? body : { ...body, code };
+  return isOwnApiPath(path) ? { ...body, code } : body;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { demoAuthFile, loadAuthFile, mergeAuthFiles } from '../../adapters/auth/authenticator.js';
+import { demoAuthFile, mergeAuthFiles } from '../../adapters/auth/authenticator.js';
 import { EtcdArchiverService } from '../../adapters/etcd/archiver-ops.js';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
 import { DEFAULT_BODY_LIMIT } from '../../adapters/http/app.js';
@@ -16,6 +16,7 @@ import { DEFAULT_MAX_LAG_MS, createApiRuntime, mirrorHealth } from '../api-runti
 import { rootLogger } from '../logger.js';
 import { COUNT, PORT, POSITIVE_SECONDS, listOption, numberOption, type ValueRule } from '../option-values.js';
 import { resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
+import { loadAuthFile } from '../config-files.js';
 
 interface ServeOptions extends SecurityFlags {
   archiverGroup: string;
