@@ -5,22 +5,17 @@
  */
 import type { Command } from 'commander';
 import { PvsError } from '../../core/errors.js';
+import { listOption, numberOption } from '../option-values.js';
 import { withEndpoints, type SecurityFlags } from '../options.js';
 
 interface SimOpts {
-  identity: string; db: string; database: string; port: string; host: string; data?: string; node?: string;
-  startupMs: string; workflowMs: string; ca: boolean; pidFile?: string;
+  identity: string; db: string; database: string; port: number; host: string; data?: string; node?: string;
+  startupMs: number; workflowMs: number; ca: boolean; pidFile?: string;
 }
 
 interface ReconcileOpts extends SecurityFlags {
-  group: string; root?: string; db?: string; database: string; archiver: string; untargeted: boolean;
+  group: string; root?: string; db?: string; database: string; archiver: readonly string[]; untargeted: boolean;
   onRemoved: string; identity?: string; endpoints?: string;
-}
-
-function int(v: string, what: string, min = 0): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new PvsError('PVS_CONFIG', `${what} ${v}: expected an integer ≥ ${min}`);
-  return n;
 }
 
 function envStrings(): Record<string, string> {
@@ -36,10 +31,10 @@ async function runSim(o: SimOpts): Promise<void> {
   const wFile = process.env.PVSYNC_WATCHDOG_FILE;
   const agentPid = Number(process.env.PVSYNC_AGENT_PID);
   const sim = new ArchiverSim({
-    identity: o.identity, db: o.db, database: o.database, port: int(o.port, '--port'), host: o.host,
+    identity: o.identity, db: o.db, database: o.database, port: o.port, host: o.host,
     ...(o.data === undefined ? {} : { dataDir: o.data }),
     node: o.node ?? process.env.PVSYNC_NODE ?? o.identity,
-    startupMs: int(o.startupMs, '--startup-ms'), workflowMs: int(o.workflowMs, '--workflow-ms'), ca: o.ca,
+    startupMs: o.startupMs, workflowMs: o.workflowMs, ca: o.ca,
     ...(o.pidFile === undefined ? {} : { pidFile: o.pidFile }),
     ...(wFile !== undefined && agentPid > 0 ? { watchdog: { file: wFile, agentPid } } : {}),
     env: envStrings(),
@@ -68,7 +63,7 @@ async function runReconcile(o: ReconcileOpts): Promise<void> {
   const follower = await startArchiveFollower({
     client, keys, group: o.group, log, ...(store === undefined ? {} : { store }),
     settings: {
-      selector: { names: o.archiver.split(',').filter((s) => s !== ''), untargeted: o.untargeted },
+      selector: { names: [...o.archiver], untargeted: o.untargeted },
       onRemoved: o.onRemoved, ...(o.identity === undefined ? {} : { applianceIdentity: o.identity }),
     },
   });
@@ -88,12 +83,12 @@ export function register(program: Command): void {
     .requiredOption('--identity <id>', 'appliance identity (the same on both nodes of a pair)')
     .requiredOption('--db <url>', 'MariaDB server, mariadb://user:password@host:port/')
     .option('--database <name>', 'the appliance\'s database', 'archappl')
-    .option('--port <port>', 'mgmt port (0 = any)', '17665')
+    .addOption(numberOption('--port <port>', 'mgmt port (0 = any)', { kind: 'integer', min: 0, max: 65535 }, { fallback: 17665 }))
     .option('--host <addr>', 'listen address', '127.0.0.1')
     .option('--data <dir>', 'write each archived PV\'s samples to <dir>/<pv>.jsonl')
     .option('--node <name>', 'node name written in samples (default $PVSYNC_NODE or the identity)')
-    .option('--startup-ms <ms>', 'time in start-up after loading the database', '1000')
-    .option('--workflow-ms <ms>', 'time an archive request spends in the workflow', '300')
+    .addOption(numberOption('--startup-ms <ms>', 'time in start-up after loading the database', { kind: 'ms', min: 0 }, { fallback: 1000 }))
+    .addOption(numberOption('--workflow-ms <ms>', 'time an archive request spends in the workflow', { kind: 'ms', min: 0 }, { fallback: 300 }))
     .option('--no-ca', 'never sample over Channel Access (synthetic values only)')
     .option('--pid-file <file>', 'write the process id here')
     .action((o: SimOpts) => runSim(o));
@@ -103,7 +98,7 @@ export function register(program: Command): void {
     .option('--root <prefix>', 'etcd key root (default /pvsync/v1/)')
     .option('--db <url>', 'the shared MariaDB: queue ArchivePVRequests while no node is active')
     .option('--database <name>', 'the appliance\'s database', 'archappl')
-    .option('--archiver <names>', 'appliance names this group serves in the `archiver` property (comma list)', '')
+    .addOption(listOption('--archiver <list>', 'appliance names this group serves in the `archiver` property (comma list)', { fallback: [] }))
     .option('--no-untargeted', 'ignore channels without an `archiver` property')
     .option('--on-removed <what>', 'archive tag removed: pause or leave', 'pause')
     .option('--identity <id>', 'the appliance identity of the group (its PVTypeInfo rows)');
