@@ -3,6 +3,9 @@
  * processes, each starting `pvsync archiver-sim` with the same identity on one shared database and data directory)
  * and the archive reconciler following the directory. IOCs are published with the uploader's publisher.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +19,7 @@ import type { IocRecord } from '../../src/core/model.js';
 import { largestGap, readSamples, startAppliancePair, type AppliancePair } from '../support/appliance-pair.js';
 import { testEndpoints, uniqueRoot } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/mariadb.js';
-import { until } from '../support/processes.js';
+import { startPvsync, until, type PvsyncProcess } from '../support/processes.js';
 
 const IDENTITY = 'komac-arch';
 const log = pino({ level: 'warn' });
@@ -33,6 +36,8 @@ describe('archiving driven by the directory, on the KOMAC pair', () => {
   let pair: AppliancePair | null = null;
   let follower: ArchiveFollower | null = null;
   const publishers: IocPublisher[] = [];
+  const uploaders: PvsyncProcess[] = [];
+  const iocDir = mkdtempSync(join(tmpdir(), 'pvsync-archiving-'));
 
   function publish(iocId: string, records: IocRecord[]): IocPublisher {
     const p = new IocPublisher({
@@ -76,6 +81,8 @@ describe('archiving driven by the directory, on the KOMAC pair', () => {
 
   afterAll(async () => {
     for (const p of publishers) await p.stop().catch(() => undefined);
+    for (const u of uploaders) u.child.kill('SIGKILL');
+    rmSync(iocDir, { recursive: true, force: true });
     await follower?.stop();
     await pair?.harness.stop();
     await store?.close();
@@ -85,19 +92,29 @@ describe('archiving driven by the directory, on the KOMAC pair', () => {
 
   const names = ['KOMAC:LI:BPM1:X', 'KOMAC:LI:BPM1:Y', 'KOMAC:LI:VAC1:P'];
 
-  it('archives, re-parameterizes, pauses and resumes by the directory; a failover keeps archiving from MariaDB', async () => {
+  it('archives by the directory, pauses a killed IOC, resumes it with a changed period; a failover keeps archiving from MariaDB', async () => {
     const h = pair?.harness;
     if (h === undefined || follower === null) throw new Error('not started');
     await h.waitSettled();
-    const records = [
-      rec(names[0] ?? '', 'monitor@1.0'), rec(names[1] ?? '', 'scan 0.5'), rec(names[2] ?? '', 'fast'),
-      rec('KOMAC:LI:BPM1:STAT'), rec('KOMAC:LI:BAD', 'monitor@often'),
-    ];
-    let ioc = publish('linac@host1', records);
-    await ioc.start();
+    // The IOC: a real `pvsync upload` process beside its st.cmd and .db (killed and restarted below).
+    const writeDb = (bpmX: string): void => {
+      writeFileSync(join(iocDir, 'linac.db'), [
+        `record(ai, "${names[0] ?? ''}") {\n  info(archive, "${bpmX}")\n}`,
+        `record(ai, "${names[1] ?? ''}") {\n  info(archive, "scan 0.5")\n}`,
+        `record(ai, "${names[2] ?? ''}") {\n  info(archive, "fast")\n}`,
+        'record(bi, "KOMAC:LI:BPM1:STAT") {\n}',
+        'record(ai, "KOMAC:LI:BAD") {\n  info(archive, "monitor@often")\n}', '',
+      ].join('\n'));
+    };
+    writeDb('monitor@1.0');
+    writeFileSync(join(iocDir, 'st.cmd'), 'epicsEnvSet("IOCNAME", "linac")\ndbLoadRecords("linac.db")\niocInit\n');
+    const upload = (): PvsyncProcess => startPvsync(['upload', '--st-cmd', join(iocDir, 'st.cmd'), '--endpoints',
+      testEndpoints().join(','), '--root', keys.root, '--ttl', '2', '--host', 'host1']);
+    let ioc = upload();
+    uploaders.push(ioc);
 
     // 1. archived on the active appliance with the right method and period; the bad spec is reported, not archived.
-    await untilStatus(names, (e) => e?.status === 'Being archived', 'PVs archived');
+    await untilStatus(names, (e) => e?.status === 'Being archived', 'PVs archived', 30_000);
     const first = await active();
     const st = await statusOn(first, [...names, 'KOMAC:LI:BPM1:STAT', 'KOMAC:LI:BAD']);
     expect(st.get(names[0] ?? '')).toMatchObject({ isMonitored: 'true', samplingPeriod: '1.0', appliance: IDENTITY });
@@ -107,21 +124,21 @@ describe('archiving driven by the directory, on the KOMAC pair', () => {
     expect(st.get('KOMAC:LI:BAD')?.status).toBe('Not being archived');
     expect(follower.reconciler.problems.get('KOMAC:LI:BAD')?.error).toMatch(/not a number/);
 
-    // 2. a changed period is applied (changeArchivalParameters), and written through to PVTypeInfo.
-    await ioc.stop();
-    records[0] = rec(names[0] ?? '', 'monitor@2.0');
-    ioc = publish('linac@host1', records);
-    await ioc.start();
-    await untilStatus([names[0] ?? ''], (e) => e?.samplingPeriod === '2.0' && e.status === 'Being archived', 'period applied');
-    const row = await store.query<{ j: string }[]>('SELECT typeInfoJSON AS j FROM PVTypeInfo WHERE pvName = ?', [names[0]]);
-    expect(JSON.parse(row[0]?.j ?? '{}')).toMatchObject({ samplingPeriod: '2.0', paused: 'false', applianceIdentity: IDENTITY });
-
-    // 3. IOC gone → paused; back → resumed.
-    await ioc.stop();
+    // 2. the IOC is killed (SIGKILL: its liveness lease expires) → its PVs paused.
+    ioc.child.kill('SIGKILL');
     await untilStatus(names, (e) => e?.status === 'Paused', 'PVs paused');
-    ioc = publish('linac@host1', records);
-    await ioc.start();
-    await untilStatus(names, (e) => e?.status === 'Being archived', 'PVs resumed');
+
+    // 3. back, with a changed period → resumed, and the period applied (changeArchivalParameters) and written through.
+    writeDb('monitor@2.0');
+    ioc = upload();
+    uploaders.push(ioc);
+    await untilStatus(names, (e) => e?.status === 'Being archived', 'PVs resumed', 30_000);
+    await untilStatus([names[0] ?? ''], (e) => e?.samplingPeriod === '2.0', 'period applied');
+    await until('PVTypeInfo written through', async () => {
+      const row = await store.query<{ j: string }[]>('SELECT typeInfoJSON AS j FROM PVTypeInfo WHERE pvName = ?', [names[0]]);
+      const t = JSON.parse(row[0]?.j ?? '{}') as Record<string, unknown>;
+      return t.samplingPeriod === '2.0' && t.paused === 'false' && t.applianceIdentity === IDENTITY;
+    });
 
     // 4. the active node dies; the standby's appliance loads the same PVs from MariaDB and goes on archiving.
     await new Promise((r) => setTimeout(r, 1000));
