@@ -90,8 +90,8 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     const sim = `${q(process.execPath)} ${q(BIN)} archiver-sim --identity komac-arch --db ${q(dbUrl)} --port ${port} `
       + `--data ${q(join(archData, 'samples'))} --node ${node} --pid-file ${q(pid)}`;
     start(node, ['archiver-agent', '--node', node, '--ttl', '3', '--mgmt-url', `http://127.0.0.1:${port}/mgmt`,
-      '--start', `rm -f ${q(pid)}; ${sim} >>${q(join(archData, `${node}.log`))} 2>&1 & i=0; while [ ! -s ${q(pid)} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; [ -s ${q(pid)} ]"`,
-      '--stop', `[ -s ${q(pid)} ] && p=$(cat ${q(pid)}) && kill "$p" 2>/dev/null; while [ -n "$p" ] && kill -0 "$p" 2>/dev/null; do sleep 0.1; done; rm -f ${q(pid)}`,
+      '--start', `rm -f ${q(pid)}; ${sim} >>${q(join(archData, `${node}.log`))} 2>&1 & i=0; while [ ! -s ${q(pid)} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; [ -s ${q(pid)} ]`,
+      '--stop', `[ -s ${q(pid)} ] && p=$(cat ${q(pid)}) && kill "$p" 2>/dev/null; while [ -n "$p" ] && [ -e /proc/$p ] && ! grep -q ') Z' /proc/$p/stat 2>/dev/null; do sleep 0.1; done; rm -f ${q(pid)}`,
       '--hook-timeout', '40', '--watchdog-file', join(archData, `${node}.watchdog.json`)]);
   }
   // Archiving driven by the directory: the archive tags of the example IOCs, on whichever appliance is active.
