@@ -142,7 +142,9 @@ export class ArchiveReconciler {
         this.failuresInRow++;
         this.stats.failures++;
         delay = backoffMs(this.failuresInRow, 200, 10_000);
-        this.deps.log.warn({ err: messageOf(err), retryInMs: delay }, 'archive reconcile failed; retrying');
+        // A failover or an appliance restart fails a few passes by design: warn only when it lasts.
+        const level = this.failuresInRow >= 5 ? 'warn' : 'debug';
+        this.deps.log[level]({ err: messageOf(err), retryInMs: delay, failures: this.failuresInRow }, 'archive reconcile failed; retrying');
       }
       if (this.stopped) break;
       if (!this.lastClean && this.failuresInRow === 0) delay = Math.min(delay, 100);
