@@ -3,7 +3,10 @@
  * 1-member etcd as the secondary (a dedicated 1-member primary for the compaction test). Proves: under concurrent
  * writes (with a source revision too big for one target transaction) the replica equals the source per data type;
  * a replicator SIGKILLed mid-stream resumes with every source write applied exactly once, in order; a source
- * compacted while the replicator was down converges (what vanished is deleted); two replicators of one flow elect one.
+ * compacted while the replicator was down converges (what vanished is deleted); two replicators of one flow elect one;
+ * `pvsync serve` at the secondary answers over its replicas with the same channels as the primary (each marked with
+ * its installation), lists the data locations with their lag, forwards a write to the primary, and once the primary
+ * is stopped keeps answering, reports its growing staleness and refuses writes naming the primary.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +18,8 @@ import { etcdClient, testEndpoints, uniqueRoot } from '../support/cluster.js';
 import {
   checkpointOf, replicaState, sourceState, startReplicator, untilConverged, writeInstallations, type TestInstallation,
 } from '../support/installations.js';
-import { until, type PvsyncProcess } from '../support/processes.js';
+import { freePorts } from '../support/free-ports.js';
+import { startPvsync, until, type PvsyncProcess } from '../support/processes.js';
 import { startTestCluster, type StartedCluster } from '../support/start-cluster.js';
 
 const channel = (name: string, v: string): string => JSON.stringify({ name, owner: 'repl', properties: [{ name: 'v', value: v }], tags: [] });
@@ -153,5 +157,71 @@ describe('pvsync replicate', () => {
     expect([...(await replicaState(dst, keys)).keys()].some((k) => k.endsWith('/R0'))).toBe(false);
     await until('the re-list was logged', () => rep2.output.join('').includes('re-listing') || rep2.output.join('').includes('re-listed'));
     expect((await sourceState(smallSrc, a.root, 'iocs')).size).toBe(31);
+  });
+
+  it('serve at the secondary answers over its replicas, forwards writes, and outlives its primary', async () => {
+    const [pPort, sPort] = await freePorts(2);
+    const a = { name: 'site-a', endpoints: small.info.endpoints, root: uniqueRoot('inst-a'), api: [`http://127.0.0.1:${pPort}`] };
+    const b = { name: 'site-b', endpoints: secondary.info.endpoints, root: uniqueRoot('inst-b'), api: [`http://127.0.0.1:${sPort}`] };
+    const file = writeInstallations(dir, a, b);
+    const now = new Date().toISOString();
+    const ioc = 'ioc9@hostA';
+    const ops = [
+      smallSrc.put(`${a.root}iocs/${ioc}/info`).value(JSON.stringify({
+        schema: 1, iocId: ioc, iocName: 'ioc9', hostName: 'hostA', env: {}, uploadId: 'u1', state: 'complete', records: 2, updatedAt: now, writer: 't',
+      })),
+      smallSrc.put(`${a.root}alive/${ioc}`).value(JSON.stringify({ uploadId: 'u1', since: now, writer: 't' })),
+      smallSrc.put(`${a.root}iocs/${ioc}/records/A:one`).value(record('A:one', 'first')),
+      smallSrc.put(`${a.root}iocs/${ioc}/records/A:two`).value(record('A:two', 'second')),
+    ];
+    await smallSrc.if(`${a.root}none`, 'Create', '==', 0).then(...ops).commit();
+    const serveArgs = (name: string, port: number): string[] => ['serve', '--installations', file, '--installation', name, '--port', String(port), '--host', '127.0.0.1', '--demo-auth'];
+    const prim = run(startPvsync(serveArgs(a.name, pPort!)));
+    const sec = run(startPvsync(serveArgs(b.name, sPort!)));
+    for (const t of ['api', 'iocs'] as const) run(startReplicator(file, t, a.name, b.name));
+    const get = async (port: number, path: string): Promise<{ status: number; body: unknown; headers: Headers }> => {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) });
+      return { status: res.status, body: await res.json(), headers: res.headers };
+    };
+    const admin = `Basic ${Buffer.from('admin:adminPass').toString('base64')}`;
+    const put = (port: number, name: string): Promise<Response> => fetch(`http://127.0.0.1:${port}/ChannelFinder/resources/channels/${name}`, {
+      method: 'PUT', headers: { authorization: admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ name, owner: 'admin', properties: [], tags: [] }), signal: AbortSignal.timeout(10_000),
+    });
+    await until('both servers listen', async () => (await get(pPort!, '/healthz').catch(() => null)) !== null && (await get(sPort!, '/healthz').catch(() => null)) !== null);
+    expect((await put(pPort!, 'API:written')).status).toBe(200);
+    // A write at the secondary is forwarded to the primary with the caller's credentials.
+    const fwd = await put(sPort!, 'API:forwarded');
+    expect(fwd.status).toBe(200);
+    expect(fwd.headers.get('x-pvsync-forwarded-to')).toBe(a.name);
+    const names = async (port: number): Promise<string> => JSON.stringify(((await get(port, '/ChannelFinder/resources/channels?~name=*')).body as { name: string }[]));
+    await until('the secondary shows what the primary shows', async () => (await names(sPort!)) === (await names(pPort!)) && (await names(pPort!)).includes('API:forwarded'));
+    const chans = (await get(sPort!, '/ChannelFinder/resources/channels?~name=*')).body as { name: string; properties: { name: string; value: string }[] }[];
+    expect(chans.map((c) => c.name)).toEqual(['A:one', 'A:two', 'API:forwarded', 'API:written']);
+    for (const c of chans) expect(c.properties.find((p) => p.name === 'installation')?.value).toBe(a.name);
+    const inst = (await get(sPort!, '/api/v1/installations')).body as { installation: string; data: { type: string; primary: string; replicas: { installation: string; lagSeconds: number | null }[] }[] };
+    expect(inst.installation).toBe(b.name);
+    const apiLoc = inst.data.find((d) => d.type === 'api');
+    expect(apiLoc?.primary).toBe(a.name);
+    await until('the replicas report a lag', async () => {
+      const r = (await get(sPort!, '/api/v1/installations')).body as typeof inst;
+      return r.data.filter((d) => d.type !== 'archiver').every((d) => typeof d.replicas[0]?.lagSeconds === 'number');
+    });
+
+    // The primary goes away: the secondary keeps answering from its replicas and says how stale they are.
+    prim.child.kill('SIGTERM');
+    await prim.exited;
+    await small.stop();
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = (await get(sPort!, '/ChannelFinder/resources/channels?~name=*')).body as { name: string }[];
+    expect(after.map((c) => c.name)).toEqual(['A:one', 'A:two', 'API:forwarded', 'API:written']);
+    const health = (await get(sPort!, '/healthz')).body as { replicas: { type: string; lagSeconds: number }[] };
+    expect(health.replicas.find((r) => r.type === 'api')!.lagSeconds).toBeGreaterThan(2.5);
+    const refused = await put(sPort!, 'API:later');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('x-pvsync-code')).toBe('PVS_NOT_PRIMARY');
+    expect(((await refused.json()) as { message: string }).message).toContain(a.name);
+    sec.child.kill('SIGTERM');
+    expect(await sec.exited).toBe(0);
   });
 });

@@ -20,6 +20,7 @@ import { registerStatusRoutes } from './status-routes.js';
 import { registerServiceRoutes, type HealthReport, type ServiceInfo } from './service-routes.js';
 import { openApiDocument } from './openapi.js';
 import { registerHistoryRoutes, type HistoryDeps } from './history-routes.js';
+import { registerInstallationRoutes, type InstallationDeps } from './installation-routes.js';
 import { registerWatchRoute, type WatchDeps } from './watch-route.js';
 import type { WriteDeps } from './write-executor.js';
 import { registerWriteRoutes } from './write-routes.js';
@@ -51,6 +52,8 @@ export interface AppDeps {
    * ADMIN user of `writes.authenticate`, checked by the same guard and login limit as writes (always 401 without writes).
    */
   readonly archiver?: Omit<ArchiverRoutesOptions, 'authorizeSwitchover'>;
+  /** Several installations: `/api/v1/installations`, and writes at a secondary forwarded or refused; absent without. */
+  readonly installations?: Omit<InstallationDeps, 'bodyLimit'>;
 }
 
 /** Default of AppDeps.bodyLimit. */
@@ -97,6 +100,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.code(404).send(errorBody(404, `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`, request.url)));
 
   const limits = deps.limits ?? DEFAULT_LIMITS;
+  if (deps.installations !== undefined) {
+    registerInstallationRoutes(app, { ...deps.installations, bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  }
   installHttpMetrics(app, deps.registry, deps.directory);
   registerServiceRoutes(app, deps.serviceInfo, deps.health, deps.registry);
   registerChannelRoutes(app, deps.directory, limits);

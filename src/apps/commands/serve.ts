@@ -13,6 +13,8 @@ import type { AuthFile } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT } from '../../core/keyspace.js';
 import { DEFAULT_MAX_LAG_MS, createApiRuntime, mirrorHealth } from '../api-runtime.js';
+import { installationServe, type InstallationServe } from '../installation-serve.js';
+import { etcdOf, installationsPath, loadInstallations, ownInstallation } from '../installations-file.js';
 import { rootLogger } from '../logger.js';
 import { resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
 
@@ -35,6 +37,9 @@ interface ServeOptions extends SecurityFlags {
   endpoints?: string;
   root?: string;
   maxLag: string;
+  installations?: string;
+  installation?: string;
+  forwardWrites: boolean;
 }
 
 const VERSION = '0.1.0';
@@ -59,6 +64,9 @@ export function register(program: Command): void {
     .option('--max-watches <n>', 'watch streams (SSE) open at once in total, then 429', '1000')
     .option('--max-watches-per-client <n>', 'watch streams open at once per client address, then 429', '16')
     .option('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for requests in flight (writes wait up to --write-wait-ms) before exiting anyway (exit 1)', '10000');
+  cmd.option('--installations <file>', 'installations file: serve this installation\'s data and its replicas (env PVSYNC_INSTALLATIONS)')
+    .option('--installation <name>', 'which installation of --installations this server belongs to (env PVSYNC_INSTALLATION)')
+    .option('--no-forward-writes', 'at a secondary, refuse writes of replicated data (409 PVS_NOT_PRIMARY) instead of forwarding them to the primary');
   withRoot(withEndpoints(cmd)).action(async (opts: ServeOptions) => runServe(opts));
 }
 
@@ -88,9 +96,16 @@ async function runServe(opts: ServeOptions): Promise<void> {
   let auth: AuthFile | undefined = opts.authFile === undefined ? undefined : await loadAuthFile(opts.authFile);
   if (opts.demoAuth === true) auth = mergeAuthFiles(await demoAuthFile(), auth ?? { users: {} });
   const log = rootLogger('pvsync-serve');
-  const { endpoints, security } = resolveEtcd(opts);
-  const keys = new Keyspace(resolveRoot(opts.root, ROOT));
+  const instFile = installationsPath(opts.installations);
+  const cfg = instFile === undefined ? undefined : loadInstallations(instFile);
+  const self = cfg === undefined || instFile === undefined ? undefined : ownInstallation(cfg, instFile, opts.installation);
+  // With an installations file its etcd and root are the installation's unless --endpoints/--root say otherwise.
+  const { endpoints, security } = self !== undefined && opts.endpoints === undefined && process.env['PVSYNC_ENDPOINTS'] === undefined
+    ? etcdOf(self) : resolveEtcd(opts);
+  const keys = new Keyspace(resolveRoot(opts.root, self?.etcd.root ?? ROOT));
   const client = createEtcdClient(endpoints, { log, ...(security === undefined ? {} : { security }) });
+  const multi: InstallationServe | undefined = cfg === undefined || self === undefined
+    ? undefined : installationServe(cfg, self, client, keys, log, opts.forwardWrites);
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -102,6 +117,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     archiver: { service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup },
     bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, maxWatches, maxWatchesPerClient,
     ...(auth === undefined ? {} : { auth }),
+    ...(multi === undefined ? {} : { installations: { decode: multi.decode, routes: multi.routes } }),
     serviceInfo: (mirror) => ({
       version: VERSION,
       backend: () => ({ status: mirror.ready ? 'Connected' : 'Disconnected', clusterName: 'etcd', version: 'etcd 3.4' }),
@@ -111,6 +127,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
       return {
         ok: m.ok, etcd: { endpoints, watching: mirror.ready }, revision: mirror.revision, mirror: m.mirror,
         channels: directory.size, relists: mirror.relists, rejectedValues: mirror.rejected,
+        // The replicas held here keep answering while their primary is away: how stale each is.
+        ...(multi === undefined || self === undefined ? {} : { installation: self.name, replicas: multi.health() }),
       };
     },
   });
@@ -131,6 +149,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     }, graceMs).unref();
     void (async () => {
       try {
+        multi?.status.stop();
         await runtime.close(); // ends watch streams, finishes requests in flight, stops the mirror
       } catch (err) {
         log.error({ err }, 'error while shutting down');
@@ -144,6 +163,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   log.info({ endpoints, root: keys.root }, 'loading snapshot');
+  await multi?.status.start();
   await runtime.start(); // the mirror, then the watch journal extended back in the background
   log.info({ revision: mirror.revision, channels: directory.size }, 'directory ready');
   await app.listen({ port, host: opts.host });
