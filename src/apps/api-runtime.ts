@@ -66,6 +66,8 @@ export interface ApiRuntimeOptions {
    * (default 250 000) so that an anonymous GET cannot double the server's memory.
    */
   readonly historyMaxChannels?: number;
+  /** Requests served at once past which new ones get 503 with Retry-After (unbounded by default). */
+  readonly maxInFlight?: number;
   /** Several installations: the mirror's decoder (local data and replicas) and the installation routes; none by default. */
   readonly installations?: { readonly decode: MirrorOptions['decode']; readonly routes: AppDeps['installations'] };
 }
@@ -174,6 +176,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
     history,
     ...(o.archiver === undefined ? {} : { archiver: o.archiver }),
     ...(o.installations?.routes === undefined ? {} : { installations: o.installations.routes }),
+    ...(o.maxInFlight === undefined ? {} : { maxInFlight: o.maxInFlight }),
     watch: {
       journal, waitFor,
       subscribe: (l) => {

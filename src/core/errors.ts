@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   PVS_PROTOCOL_LOCAL: 'this side tried an illegal protocol transition (a bug)',
   PVS_ARCHIVER_NO_ACTIVE: 'no archiver node is active in the group (failover under way, or no healthy node)',
   PVS_ARCHIVER_SWITCHOVER: 'a switchover was refused (unknown, unhealthy or already active target) or did not complete in time',
+  PVS_OVERLOADED: 'the server is serving as many requests as it admits at once; retry after Retry-After or use another installation',
   PVS_UNAVAILABLE: 'no installation holding the data asked for answered (connection failure, timeout, 5xx or 429 from each)',
   PVS_NOT_PRIMARY: 'this installation holds a read-only replica of the data written: write at its primary installation (named)',
   PVS_INTERNAL: 'an unexpected internal failure (a bug)',

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FailoverClient } from '../../src/adapters/cf-client/failover-client.js';
 import { ReplicationKeys } from '../../src/core/replication/keys.js';
 import { etcdClient, testEndpoints, uniqueRoot } from '../support/cluster.js';
 import {
@@ -208,9 +209,21 @@ describe('pvsync replicate', () => {
       return r.data.filter((d) => d.type !== 'archiver').every((d) => typeof d.replicas[0]?.lagSeconds === 'number');
     });
 
+    // A client scrolling page by page at the primary when its server stops moves to the secondary mid-scroll.
+    const client = new FailoverClient({ endpoints: [{ installation: a.name, url: a.api[0]! }, { installation: b.name, url: b.api[0]! }], timeoutMs: 3000 });
+    const scrolled: string[] = [];
+    for await (const ch of client.scroll('~name=*', 1)) {
+      scrolled.push(ch.name);
+      if (scrolled.length === 2) {
+        expect(client.current.installation).toBe(a.name);
+        prim.child.kill('SIGTERM');
+        await prim.exited;
+      }
+    }
+    expect(scrolled).toEqual(['A:one', 'A:two', 'API:forwarded', 'API:written']);
+    expect(client.current.installation).toBe(b.name);
+
     // The primary goes away: the secondary keeps answering from its replicas and says how stale they are.
-    prim.child.kill('SIGTERM');
-    await prim.exited;
     await small.stop();
     await new Promise((r) => setTimeout(r, 3000));
     const after = (await get(sPort!, '/ChannelFinder/resources/channels?~name=*')).body as { name: string }[];

@@ -21,6 +21,7 @@ import { registerServiceRoutes, type HealthReport, type ServiceInfo } from './se
 import { openApiDocument } from './openapi.js';
 import { registerHistoryRoutes, type HistoryDeps } from './history-routes.js';
 import { registerInstallationRoutes, type InstallationDeps } from './installation-routes.js';
+import { installOverloadGuard } from './overload-guard.js';
 import { registerWatchRoute, type WatchDeps } from './watch-route.js';
 import type { WriteDeps } from './write-executor.js';
 import { registerWriteRoutes } from './write-routes.js';
@@ -54,6 +55,8 @@ export interface AppDeps {
   readonly archiver?: Omit<ArchiverRoutesOptions, 'authorizeSwitchover'>;
   /** Several installations: `/api/v1/installations`, and writes at a secondary forwarded or refused; absent without. */
   readonly installations?: Omit<InstallationDeps, 'bodyLimit'>;
+  /** Requests served at once past which new ones get 503 with Retry-After (PVS_OVERLOADED); unbounded without. */
+  readonly maxInFlight?: number;
 }
 
 /** Default of AppDeps.bodyLimit. */
@@ -100,6 +103,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.code(404).send(errorBody(404, `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`, request.url)));
 
   const limits = deps.limits ?? DEFAULT_LIMITS;
+  if (deps.maxInFlight !== undefined) installOverloadGuard(app, deps.maxInFlight);
   if (deps.installations !== undefined) {
     registerInstallationRoutes(app, { ...deps.installations, bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT });
   }

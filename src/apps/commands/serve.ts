@@ -40,6 +40,7 @@ interface ServeOptions extends SecurityFlags {
   installations?: string;
   installation?: string;
   forwardWrites: boolean;
+  maxInFlight: string;
 }
 
 const VERSION = '0.1.0';
@@ -66,6 +67,7 @@ export function register(program: Command): void {
     .option('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for requests in flight (writes wait up to --write-wait-ms) before exiting anyway (exit 1)', '10000');
   cmd.option('--installations <file>', 'installations file: serve this installation\'s data and its replicas (env PVSYNC_INSTALLATIONS)')
     .option('--installation <name>', 'which installation of --installations this server belongs to (env PVSYNC_INSTALLATION)')
+    .option('--max-in-flight <n>', 'requests served at once (watch streams aside) past which new ones get 503 with Retry-After', '2000')
     .option('--no-forward-writes', 'at a secondary, refuse writes of replicated data (409 PVS_NOT_PRIMARY) instead of forwarding them to the primary');
   withRoot(withEndpoints(cmd)).action(async (opts: ServeOptions) => runServe(opts));
 }
@@ -93,6 +95,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const maxWatches = positiveInt(opts.maxWatches, '--max-watches');
   const maxWatchesPerClient = positiveInt(opts.maxWatchesPerClient, '--max-watches-per-client');
   const graceMs = positiveInt(opts.shutdownGraceMs, '--shutdown-grace-ms');
+  const maxInFlight = positiveInt(opts.maxInFlight, '--max-in-flight');
   let auth: AuthFile | undefined = opts.authFile === undefined ? undefined : await loadAuthFile(opts.authFile);
   if (opts.demoAuth === true) auth = mergeAuthFiles(await demoAuthFile(), auth ?? { users: {} });
   const log = rootLogger('pvsync-serve');
@@ -115,7 +118,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     limits: { defaultSize, maxSize },
     // Archiver HA over HTTP: status, switchover (ADMIN), and /archiver/* redirected to the active node.
     archiver: { service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup },
-    bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, maxWatches, maxWatchesPerClient,
+    maxInFlight, bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, maxWatches, maxWatchesPerClient,
     ...(auth === undefined ? {} : { auth }),
     ...(multi === undefined ? {} : { installations: { decode: multi.decode, routes: multi.routes } }),
     serviceInfo: (mirror) => ({
