@@ -52,7 +52,7 @@ export function registerInstallationRoutes(app: FastifyInstance, deps: Installat
 
 function refuse(reply: FastifyReply, request: FastifyRequest, status: number, message: string, primary: string): FastifyReply {
   return reply.code(status).header('x-pvsync-code', 'PVS_NOT_PRIMARY').header('x-pvsync-primary', primary)
-    .send(errorBody(status, message, request.url));
+    .send(errorBody(status, 'PVS_NOT_PRIMARY', message, request.url));
 }
 
 async function routeWrite(request: FastifyRequest, reply: FastifyReply, primary: string, deps: InstallationDeps): Promise<FastifyReply> {
@@ -65,7 +65,7 @@ async function routeWrite(request: FastifyRequest, reply: FastifyReply, primary:
   try {
     body = await readBody(request, deps.bodyLimit);
   } catch {
-    return reply.code(413).send(errorBody(413, `request body larger than ${deps.bodyLimit} bytes`, request.url));
+    return reply.code(413).send(errorBody(413, 'PVS_BAD_REQUEST', `request body larger than ${deps.bodyLimit} bytes`, request.url));
   }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(request.headers)) {

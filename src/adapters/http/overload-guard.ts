@@ -18,7 +18,7 @@ export function installOverloadGuard(app: FastifyInstance, maxInFlight: number, 
     if (EXEMPT.some((p) => path === p || path.startsWith(`${p}/`))) return;
     if (inFlight >= maxInFlight) {
       await reply.code(503).header('retry-after', String(retryAfterS)).header('x-pvsync-code', 'PVS_OVERLOADED')
-        .send(errorBody(503, `this server is serving ${inFlight} requests at once (its limit): retry after ${retryAfterS} s or use another installation`, request.url));
+        .send(errorBody(503, 'PVS_OVERLOADED', `this server is serving ${inFlight} requests at once (its limit): retry after ${retryAfterS} s or use another installation`, request.url));
       return;
     }
     inFlight++;

@@ -9,6 +9,7 @@ import { FailoverClient, type ClientEndpoint } from '../../adapters/cf-client/fa
 import { PvsError } from '../../core/errors.js';
 import { failoverOrder, installationOf } from '../../core/installations/config.js';
 import { clientInstallation, installationsPath, loadInstallations } from '../installations-file.js';
+import { COUNT, numberOption } from '../option-values.js';
 
 interface QueryOptions {
   installations?: string;
@@ -16,8 +17,8 @@ interface QueryOptions {
   url?: string[];
   json?: boolean;
   watch?: boolean;
-  pageSize: string;
-  timeoutMs: string;
+  pageSize: number;
+  timeoutMs: number;
 }
 
 /** Register `pvsync query` on the program. */
@@ -30,8 +31,8 @@ export function register(program: Command): void {
     .option('--url <url...>', 'API base URLs in preference order (instead of an installations file)')
     .option('--json', 'print each channel as one JSON line', false)
     .option('--watch', 'after the query, follow changes (Server-Sent Events) until Ctrl-C', false)
-    .option('--page-size <n>', 'channels per page', '1000')
-    .option('--timeout-ms <ms>', 'deadline of one request', '5000')
+    .addOption(numberOption('--page-size <n>', 'channels per page', COUNT, { fallback: 1000 }))
+    .addOption(numberOption('--timeout-ms <ms>', 'deadline of one request', { kind: 'ms', min: 1 }, { fallback: 5000 }))
     .action(async (query: string, opts: QueryOptions) => runQuery(query, opts));
 }
 
@@ -46,10 +47,7 @@ function endpointsOf(opts: QueryOptions): ClientEndpoint[] {
 }
 
 async function runQuery(query: string, opts: QueryOptions): Promise<void> {
-  const pageSize = Number(opts.pageSize);
-  if (!Number.isInteger(pageSize) || pageSize < 1) throw new PvsError('PVS_CONFIG', `--page-size must be a positive integer, got ${opts.pageSize}`);
-  const timeoutMs = Number(opts.timeoutMs);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new PvsError('PVS_CONFIG', `--timeout-ms must be a positive integer, got ${opts.timeoutMs}`);
+  const { pageSize, timeoutMs } = opts;
   const client = new FailoverClient({
     endpoints: endpointsOf(opts), timeoutMs,
     onMove: (from, to, reason) => process.stderr.write(`pvsync: moved from ${from.installation} to ${to.installation} (${reason})\n`),

@@ -14,6 +14,7 @@ import { DATA_TYPE_NAMES, flowOf, type DataType } from '../../core/installations
 import { ReplicationKeys } from '../../core/replication/keys.js';
 import { etcdOf, installationsPath, loadInstallations, namedInstallation } from '../installations-file.js';
 import { rootLogger } from '../logger.js';
+import { PORT, POSITIVE_SECONDS, numberOption } from '../option-values.js';
 
 interface ReplicateOptions {
   installations?: string;
@@ -21,10 +22,10 @@ interface ReplicateOptions {
   from: string;
   to: string;
   id?: string;
-  leaseTtl: string;
-  statusPort?: string;
+  leaseTtl: number;
+  statusPort?: number;
   statusHost: string;
-  maxLag: string;
+  maxLag: number;
 }
 
 /** Register `pvsync replicate` on the program. */
@@ -36,10 +37,10 @@ export function register(program: Command): void {
     .requiredOption('--from <installation>', 'the primary installation of the data type')
     .requiredOption('--to <installation>', 'the replica installation')
     .option('--id <name>', 'this replicator\'s name in the election (default host:pid)')
-    .option('--lease-ttl <seconds>', 'TTL of the election lease', '5')
-    .option('--status-port <port>', 'serve /healthz and /metrics on this port')
+    .addOption(numberOption('--lease-ttl <seconds>', 'TTL of the election lease', { kind: 'seconds', min: 2 }, { fallback: 5 }))
+    .addOption(numberOption('--status-port <port>', 'serve /healthz and /metrics on this port', PORT))
     .option('--status-host <addr>', 'address of the status server', '127.0.0.1')
-    .option('--max-lag <seconds>', '/healthz answers 503 when the replica was not proven current for this long', '30')
+    .addOption(numberOption('--max-lag <seconds>', '/healthz answers 503 when the replica was not proven current for this long', POSITIVE_SECONDS, { fallback: 30 }))
     .action(async (opts: ReplicateOptions) => runReplicate(opts));
 }
 
@@ -56,10 +57,8 @@ async function runReplicate(opts: ReplicateOptions): Promise<void> {
   const flow = flowOf(cfg, type, from.name);
   if (flow === undefined) throw new PvsError('PVS_CONFIG', `${file}: ${from.name} is not a primary of ${type} (data.${type})`);
   if (!flow.replicas.includes(to.name)) throw new PvsError('PVS_CONFIG', `${file}: ${to.name} is not a replica of ${type} from ${from.name}`);
-  const ttl = Number(opts.leaseTtl);
-  if (!Number.isFinite(ttl) || ttl < 2) throw new PvsError('PVS_CONFIG', `--lease-ttl must be at least 2 seconds, got ${opts.leaseTtl}`);
-  const maxLag = Number(opts.maxLag);
-  if (!Number.isFinite(maxLag) || maxLag <= 0) throw new PvsError('PVS_CONFIG', `--max-lag must be a positive number of seconds, got ${opts.maxLag}`);
+  const ttl = opts.leaseTtl;
+  const maxLag = opts.maxLag;
 
   const log = rootLogger('pvsync-replicate');
   const src = etcdOf(from);
@@ -94,8 +93,7 @@ async function runReplicate(opts: ReplicateOptions): Promise<void> {
 
   let server: ReturnType<typeof createServer> | null = null;
   if (opts.statusPort !== undefined) {
-    const port = Number(opts.statusPort);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new PvsError('PVS_CONFIG', `--status-port must be a TCP port, got ${opts.statusPort}`);
+    const port = opts.statusPort;
     server = createServer((req, res) => {
       refresh();
       if (req.url === '/metrics') {
