@@ -114,19 +114,19 @@ describe('pvsync replicate', () => {
       for (const ev of res.events) if (ev.type === 'Put') seen.push(`${ev.kv.key.toString().slice(keys.replicaRoot.length)}=${ev.kv.value.toString()}`);
     });
     const expected: string[] = [];
-    const N = 600;
+    const N = 400;
     let killedAt = -1;
     for (let i = 0; i < N; i++) {
       const n = `K${i % 100}`;
       const v = channel(n, String(i));
       await src.put(`${a.root}channels/${n}`).value(v);
       expected.push(`channels/${n}=${v}`);
-      if (i === 200) {
+      if (i === 150) {
         rep.child.kill('SIGKILL');
         await rep.exited;
         killedAt = (await checkpointOf(dst, keys))?.revision ?? 0;
       }
-      if (i === 400) rep = run(startReplicator(file, 'api', a.name, b.name));
+      if (i === 280) rep = run(startReplicator(file, 'api', a.name, b.name));
     }
     await untilConverged(src, dst, keys);
     await until('the watch saw every put', () => seen.length >= expected.length, 10_000);
