@@ -211,6 +211,12 @@ describe('pvsync replicate', () => {
 
     // A client scrolling page by page at the primary when its server stops moves to the secondary mid-scroll.
     const client = new FailoverClient({ endpoints: [{ installation: a.name, url: a.api[0]! }, { installation: b.name, url: b.api[0]! }], timeoutMs: 3000 });
+    // A watch session through another client at the primary: when the primary's server stops it must say `reset`.
+    const watcher = new FailoverClient({ endpoints: [{ installation: a.name, url: a.api[0]! }, { installation: b.name, url: b.api[0]! }], timeoutMs: 3000 });
+    const events: string[] = [];
+    const stopWatch = new AbortController();
+    const watching = watcher.watch('~name=*', (ev) => events.push(`${ev.installation}:${ev.type}`), stopWatch.signal);
+    await until('the watch is synced at the primary', () => events.includes(`${a.name}:sync`));
     const scrolled: string[] = [];
     for await (const ch of client.scroll('~name=*', 1)) {
       scrolled.push(ch.name);
@@ -222,6 +228,11 @@ describe('pvsync replicate', () => {
     }
     expect(scrolled).toEqual(['A:one', 'A:two', 'API:forwarded', 'API:written']);
     expect(client.current.installation).toBe(b.name);
+    await until('the watch moved with a reset', () => events.includes(`${b.name}:sync`));
+    stopWatch.abort();
+    await watching;
+    expect(events.slice(0, events.indexOf(`${b.name}:sync`) + 1).filter((e) => !e.endsWith(':progress')))
+      .toEqual([`${a.name}:sync`, `${b.name}:reset`, `${b.name}:sync`]);
 
     // The primary goes away: the secondary keeps answering from its replicas and says how stale they are.
     await small.stop();
