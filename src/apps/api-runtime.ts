@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import { Authenticator, type PasswordCheckGate } from '../adapters/auth/authenticator.js';
 import { memberGuardsOf } from '../adapters/etcd/client.js';
 import { commitGuarded } from '../adapters/etcd/guarded-commit.js';
-import { Mirror } from '../adapters/etcd/mirror.js';
+import { Mirror, type MirrorOptions } from '../adapters/etcd/mirror.js';
 import { oldestReadable, replayRevisions } from '../adapters/etcd/history-replay.js';
 import { etcdRevision } from '../adapters/etcd/kv.js';
 import { loadSnapshotAt } from '../adapters/etcd/snapshot-at.js';
@@ -66,6 +66,10 @@ export interface ApiRuntimeOptions {
    * (default 250 000) so that an anonymous GET cannot double the server's memory.
    */
   readonly historyMaxChannels?: number;
+  /** Requests served at once past which new ones get 503 with Retry-After (unbounded by default). */
+  readonly maxInFlight?: number;
+  /** Several installations: the mirror's decoder (local data and replicas) and the installation routes; none by default. */
+  readonly installations?: { readonly decode: MirrorOptions['decode']; readonly routes: AppDeps['installations'] };
 }
 
 // Past revisions kept loaded for history queries (each is a whole directory).
@@ -121,7 +125,8 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
       waiters.applied(revision);
     },
   });
-  const mirror = new Mirror({ client: o.client, keys: o.keys, sink: directory, log: o.log });
+  const decode = o.installations?.decode;
+  const mirror = new Mirror({ client: o.client, keys: o.keys, sink: directory, log: o.log, ...(decode === undefined ? {} : { decode }) });
   const authenticator = o.auth === undefined ? null : new Authenticator(o.auth);
   const waitFor = (revision: number, timeoutMs: number): Promise<boolean> => waiters.wait(revision, timeoutMs);
   const historic = new Map<number, Promise<Directory>>();
@@ -170,6 +175,8 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
     },
     history,
     ...(o.archiver === undefined ? {} : { archiver: o.archiver }),
+    ...(o.installations?.routes === undefined ? {} : { installations: o.installations.routes }),
+    ...(o.maxInFlight === undefined ? {} : { maxInFlight: o.maxInFlight }),
     watch: {
       journal, waitFor,
       subscribe: (l) => {

@@ -34,6 +34,9 @@ export const ERROR_CODES = {
   PVS_SYNC_FENCED: 'a newer archiver-sync writer owns the relational mirror: this one was deposed and wrote nothing',
   PVS_ARCHIVE_SPEC: 'a channel\'s archive property is not a policy name, "default" or METHOD@PERIOD',
   PVS_APPLIANCE: 'the Archiver Appliance refused or failed a management request, or is still starting',
+  PVS_OVERLOADED: 'the server is serving as many requests as it admits at once; retry after Retry-After or use another installation',
+  PVS_UNAVAILABLE: 'no installation holding the data asked for answered (connection failure, timeout, 5xx or 429 from each)',
+  PVS_NOT_PRIMARY: 'this installation holds a read-only replica of the data written: write at its primary installation (named)',
   PVS_INTERNAL: 'an unexpected internal failure (a bug)',
 } as const;
 

@@ -104,6 +104,8 @@ export const IocInfoSchema = z.object({
   updatedAt: z.string(),
   writer: z.string(),
   errors: z.array(IocErrorSchema).optional(),
+  /** The installation the IOC publishes at: never stored, set by the reader (replicas: their source; docs/keyspace.md). */
+  installation: z.string().optional(),
 });
 export type IocInfo = z.infer<typeof IocInfoSchema>;
 

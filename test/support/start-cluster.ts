@@ -51,9 +51,11 @@ export function testEtcdBin(): Promise<string> {
  * Start a cluster like etcd-cluster.yml on fresh free ports in a new temp dir; retried on other ports when a port
  * was taken meanwhile. Members left running by a crash are SIGKILLed when this process exits.
  */
-export async function startTestCluster(label: string): Promise<StartedCluster> {
+export async function startTestCluster(label: string, opts: { members?: number } = {}): Promise<StartedCluster> {
   const etcdBin = await testEtcdBin();
-  const base = await loadClusterSpec(CLUSTER_YML);
+  const full = await loadClusterSpec(CLUSTER_YML);
+  // A smaller cluster (one member: a second installation's etcd) keeps the timing of etcd-cluster.yml.
+  const base = opts.members === undefined ? full : { ...full, members: full.members.slice(0, opts.members) };
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
     const stateDir = await mkdtemp(join(tmpdir(), `pvsync-${label}-`));

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Etcd3, IEvent, IWatchResponse, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Keyspace } from '../../core/keyspace.js';
-import { decodeChange } from '../../core/directory/decode.js';
+import { decodeChange, type DecodeResult } from '../../core/directory/decode.js';
 import type { DirectoryEvent } from '../../core/directory/events.js';
 import { memberGuardsOf } from './client.js';
 import { isEtcdRefusal, wrapEtcdError } from './errors.js';
@@ -35,6 +35,11 @@ export interface MirrorOptions {
   readonly log: Logger;
   /** Keys per page of the snapshot (default 30 000). */
   readonly pageSize?: number;
+  /**
+   * Decoding of one change (default: decodeChange over `keys`); an installation with replicas decodes them too
+   * (core/replication/decode-replica.ts).
+   */
+  readonly decode?: (key: string, value: string | null, modRevision: number) => DecodeResult;
   /** Timing of the progress check that notices a silent watch (watch-progress.ts). */
   readonly progress?: { readonly intervalMs?: number; readonly timeoutMs?: number; readonly stallMs?: number };
 }
@@ -192,7 +197,7 @@ export class Mirror extends EventEmitter {
   }
 
   private decodeInto(out: DirectoryEvent[], key: string, value: string | null, modRevision: number): void {
-    const r = decodeChange(this.opts.keys, key, value, modRevision);
+    const r = this.opts.decode === undefined ? decodeChange(this.opts.keys, key, value, modRevision) : this.opts.decode(key, value, modRevision);
     if (r.ok) out.push(r.event);
     else if (!r.ignored) {
       this.rejected++;

@@ -20,6 +20,8 @@ import { registerStatusRoutes } from './status-routes.js';
 import { registerServiceRoutes, type HealthReport, type ServiceInfo } from './service-routes.js';
 import { registerOpenApi, serveOpenApi } from './openapi.js';
 import { registerHistoryRoutes, type HistoryDeps } from './history-routes.js';
+import { registerInstallationRoutes, type InstallationDeps } from './installation-routes.js';
+import { installOverloadGuard } from './overload-guard.js';
 import { registerWatchRoute, type WatchDeps } from './watch-route.js';
 import type { WriteDeps } from './write-executor.js';
 import { registerWriteRoutes } from './write-routes.js';
@@ -51,6 +53,10 @@ export interface AppDeps {
    * ADMIN user of `writes.authenticate`, checked by the same guard and login limit as writes (always 401 without writes).
    */
   readonly archiver?: Omit<ArchiverRoutesOptions, 'authorizeSwitchover'>;
+  /** Several installations: `/api/v1/installations`, and writes at a secondary forwarded or refused; absent without. */
+  readonly installations?: Omit<InstallationDeps, 'bodyLimit'>;
+  /** Requests served at once past which new ones get 503 with Retry-After (PVS_OVERLOADED); unbounded without. */
+  readonly maxInFlight?: number;
 }
 
 /** Default of AppDeps.bodyLimit. */
@@ -96,12 +102,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler((request, reply) =>
     replyError(reply, request.url, 404, 'PVS_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`));
 
+  if (deps.maxInFlight !== undefined) installOverloadGuard(app, deps.maxInFlight);
   // The OpenAPI document is generated from the routes: @fastify/swagger sees every route registered after it has
   // loaded, so the routes go in a plugin queued after it (skip-override: still the root scope, nothing encapsulated).
   registerOpenApi(app, deps.serviceInfo.version);
   installHttpMetrics(app, deps.registry, deps.directory);
   const routes = async (): Promise<void> => {
     const limits = deps.limits ?? DEFAULT_LIMITS;
+    // First: its hook routes the writes of a secondary before any write route sees them.
+    if (deps.installations !== undefined) {
+      registerInstallationRoutes(app, { ...deps.installations, bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT });
+    }
     registerServiceRoutes(app, deps.serviceInfo, deps.health, deps.registry);
     registerChannelRoutes(app, deps.directory, limits);
     registerDefinitionRoutes(app, deps.directory, limits);

@@ -13,6 +13,8 @@ import type { AuthFile } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT } from '../../core/keyspace.js';
 import { DEFAULT_MAX_LAG_MS, createApiRuntime, mirrorHealth } from '../api-runtime.js';
+import { installationServe, type InstallationServe } from '../installation-serve.js';
+import { etcdOf, installationsPath, loadInstallations, ownInstallation } from '../installations-file.js';
 import { rootLogger } from '../logger.js';
 import { COUNT, PORT, POSITIVE_SECONDS, listOption, numberOption, type ValueRule } from '../option-values.js';
 import { resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
@@ -37,6 +39,10 @@ interface ServeOptions extends SecurityFlags {
   endpoints?: readonly string[];
   root?: string;
   maxLag: number;
+  installations?: string;
+  installation?: string;
+  forwardWrites: boolean;
+  maxInFlight: number;
 }
 
 const VERSION = '0.1.0';
@@ -62,6 +68,10 @@ export function register(program: Command): void {
     .addOption(numberOption('--max-watches <n>', 'watch streams (SSE) open at once in total, then 429', COUNT, { fallback: 1000 }))
     .addOption(numberOption('--max-watches-per-client <n>', 'watch streams open at once per client address, then 429', COUNT, { fallback: 16 }))
     .addOption(numberOption('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for requests in flight (writes wait up to --write-wait-ms) before exiting anyway (exit 1)', MS_AT_LEAST_1, { fallback: 10_000 }));
+  cmd.option('--installations <file>', 'installations file: serve this installation\'s data and its replicas (env PVSYNC_INSTALLATIONS)')
+    .option('--installation <name>', 'which installation of --installations this server belongs to (env PVSYNC_INSTALLATION)')
+    .addOption(numberOption('--max-in-flight <n>', 'requests served at once (watch streams aside) past which new ones get 503 with Retry-After', COUNT, { fallback: 2000 }))
+    .option('--no-forward-writes', 'at a secondary, refuse writes of replicated data (409 PVS_NOT_PRIMARY) instead of forwarding them to the primary');
   withRoot(withEndpoints(cmd)).action(async (opts: ServeOptions) => runServe(opts));
 }
 
@@ -71,12 +81,20 @@ async function runServe(opts: ServeOptions): Promise<void> {
   if (defaultSize > maxSize) {
     throw new PvsError('PVS_CONFIG', `--default-size must be at most --max-size (${maxSize}), got ${defaultSize}`);
   }
+  const maxInFlight = opts.maxInFlight;
   let auth: AuthFile | undefined = opts.authFile === undefined ? undefined : await loadAuthFile(opts.authFile);
   if (opts.demoAuth === true) auth = mergeAuthFiles(await demoAuthFile(), auth ?? { users: {} });
   const log = rootLogger('pvsync-serve');
-  const { endpoints, security } = resolveEtcd(opts);
-  const keys = new Keyspace(resolveRoot(opts.root, ROOT));
+  const instFile = installationsPath(opts.installations);
+  const cfg = instFile === undefined ? undefined : loadInstallations(instFile);
+  const self = cfg === undefined || instFile === undefined ? undefined : ownInstallation(cfg, instFile, opts.installation);
+  // With an installations file its etcd and root are the installation's unless --endpoints/--root say otherwise.
+  const { endpoints, security } = self !== undefined && opts.endpoints === undefined && process.env['PVSYNC_ENDPOINTS'] === undefined
+    ? etcdOf(self) : resolveEtcd(opts);
+  const keys = new Keyspace(resolveRoot(opts.root, self?.etcd.root ?? ROOT));
   const client = createEtcdClient(endpoints, { log, ...(security === undefined ? {} : { security }) });
+  const multi: InstallationServe | undefined = cfg === undefined || self === undefined
+    ? undefined : installationServe(cfg, self, client, keys, log, opts.forwardWrites);
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -86,8 +104,9 @@ async function runServe(opts: ServeOptions): Promise<void> {
     limits: { defaultSize, maxSize },
     // Archiver HA over HTTP: status, switchover (ADMIN), and /archiver/* redirected to the active node.
     archiver: { service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup },
-    bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, maxWatches, maxWatchesPerClient,
+    maxInFlight, bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, maxWatches, maxWatchesPerClient,
     ...(auth === undefined ? {} : { auth }),
+    ...(multi === undefined ? {} : { installations: { decode: multi.decode, routes: multi.routes } }),
     serviceInfo: (mirror) => ({
       version: VERSION,
       backend: () => ({ status: mirror.ready ? 'Connected' : 'Disconnected', clusterName: 'etcd', version: 'etcd 3.4' }),
@@ -97,6 +116,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
       return {
         ok: m.ok, etcd: { endpoints, watching: mirror.ready }, revision: mirror.revision, mirror: m.mirror,
         channels: directory.size, relists: mirror.relists, rejectedValues: mirror.rejected,
+        // The replicas held here keep answering while their primary is away: how stale each is.
+        ...(multi === undefined || self === undefined ? {} : { installation: self.name, replicas: multi.health() }),
       };
     },
   });
@@ -117,6 +138,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     }, graceMs).unref();
     void (async () => {
       try {
+        multi?.status.stop();
         await runtime.close(); // ends watch streams, finishes requests in flight, stops the mirror
       } catch (err) {
         log.error({ err }, 'error while shutting down');
@@ -130,6 +152,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   log.info({ endpoints, root: keys.root }, 'loading snapshot');
+  await multi?.status.start();
   await runtime.start(); // the mirror, then the watch journal extended back in the background
   log.info({ revision: mirror.revision, channels: directory.size }, 'directory ready');
   await app.listen({ port, host: opts.host });

@@ -52,6 +52,8 @@ const MANAGED: readonly PropertySource[] = [
   ofRecord('recordLine', (s) => (s.win.line > 0 ? String(s.win.line) : undefined)),
   iocLevel('caPort', (i) => v(i.info?.env['RSRV_SERVER_PORT'])),
   iocLevel('pvaPort', (i) => v(i.info?.env['PVAS_SERVER_PORT'])),
+  // Only with several installations (installations.yml): where the channel's data are written.
+  iocLevel('installation', (i) => v(i.info?.installation)),
 ];
 
 /** Names of the properties pvsync manages itself (info-tag properties come on top). */
