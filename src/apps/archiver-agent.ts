@@ -53,6 +53,17 @@ export interface AgentDeps {
   /** Environment handed to hooks (the agent adds PVSYNC_* variables). */
   readonly baseEnv: Readonly<Record<string, string>>;
   readonly now?: () => number;
+  /** In-process services of the node (pvsync archiver-sync's writer), run beside the hooks. */
+  readonly services?: AgentServices;
+}
+
+/**
+ * Work done inside the agent's process while it leads: `start` after the start hooks succeeded (false demotes,
+ * like a failed hook), `stop` before the stop hooks (resolve once it has stopped acting).
+ */
+export interface AgentServices {
+  start(token: string): Promise<boolean>;
+  stop(reason: string, token: string | null): Promise<void>;
 }
 
 /** The agent of one archiver node. `run()` resolves once `shutdown()` has stopped services and released the lease. */
@@ -363,7 +374,11 @@ export class ArchiverAgent {
       timeoutMs: this.cfg.hookTimeoutMs, env: this.hookEnv('elected', res.token), log: this.log, signal: this.startAbort.signal,
     });
     this.startAbort = null;
-    if (!started.ok) {
+    const ok = started.ok && (this.deps.services === undefined || await this.deps.services.start(res.token).catch((err: unknown) => {
+      this.log.error({ err: messageOf(err) }, 'in-process service did not start');
+      return false;
+    }));
+    if (!ok) {
       if (decide(this.view(), this.now(), this.decideOpts).kind !== 'demote') await this.demote('start-failed');
       return; // the loop demotes for the reason it sees
     }
@@ -398,6 +413,7 @@ export class ArchiverAgent {
     if (!fenced && announced && token !== null) {
       await this.store.withdraw(token).catch((err: unknown) => this.log.warn({ err }, 'could not withdraw active'));
     }
+    await this.deps.services?.stop(reason, token).catch((err: unknown) => this.log.warn({ err: messageOf(err) }, 'in-process service did not stop cleanly'));
     const env = this.hookEnv(reason, token);
     await runStopHooks(this.cfg.stop, { timeoutMs: this.cfg.hookTimeoutMs, env, log: this.log });
     if (fenced) {
