@@ -43,7 +43,7 @@ export interface ArchiverSync {
   /** The writer of the current term, while this process leads. */
   readonly writer: SyncWriter | null;
   health(): { ok: boolean } & Record<string, unknown>;
-  /** Resolves once shut down (writer stopped, lease revoked). */
+  /** Start (once; later calls return the same promise), resolving once shut down (writer stopped, lease revoked). */
   run(): Promise<void>;
   shutdown(): void;
 }
@@ -55,6 +55,7 @@ export function createArchiverSync(o: ArchiverSyncOptions): ArchiverSync {
   const maxLagMs = o.maxLagMs ?? 30_000;
   let writer: SyncWriter | null = null;
   let terms = 0;
+  let running: Promise<void> | null = null;
   const services = {
     start: async (token: string): Promise<boolean> => {
       terms++;
@@ -115,7 +116,7 @@ export function createArchiverSync(o: ArchiverSyncOptions): ArchiverSync {
         lagSeconds: s.lagMs / 1000, fenced: s.fenced, db: redactedUrl(o.store.target), terms,
       };
     },
-    run: () => agent.run(),
+    run: () => (running ??= agent.run()),
     shutdown: () => agent.shutdown(),
   };
 }

@@ -31,8 +31,8 @@ export async function syncState(conn: Connection): Promise<{ revision: number; f
     if ((err as { errno?: number }).errno === 1146) return { revision: 0, fencing_token: 0, writer: '' };
     throw err;
   }
-  if (rows[0] === undefined) throw new Error('no sync_state row');
-  return rows[0];
+  // Between the migration's CREATE TABLE and its INSERT of row 1.
+  return rows[0] ?? { revision: 0, fencing_token: 0, writer: '' };
 }
 
 /** Every channel in the mirror, by name. */

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { PvsError } from '../../core/errors.js';
 import { openLocalCluster } from './cluster.js';
+import { openLocalMariadb } from './db.js';
+import { endpointUrl } from '../../adapters/local-mariadb/local-mariadb.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(REPO, 'bin', 'pvsync.js');
@@ -37,6 +39,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   process.env['PVSYNC_LOG_LEVEL'] ??= 'warn';
   const children: { name: string; child: ChildProcess }[] = [];
   const cluster = await openLocalCluster({ config: join(REPO, 'etcd-cluster.yml'), stateDir: opts.stateDir });
+  const mariadb = await openLocalMariadb({ stateDir: opts.stateDir });
   let stopping = false;
   const stopAll = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -51,6 +54,8 @@ async function runDemo(opts: DemoOptions): Promise<void> {
       clearTimeout(timer);
       say(`stopped ${name}`);
     }
+    await mariadb.down();
+    say('MariaDB stopped');
     await cluster.down();
     say('etcd stopped (data kept in ' + cluster.stateDir + '); bye');
     process.exit(0);
@@ -73,6 +78,11 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     return child;
   };
   start('server', ['serve', '--port', opts.port, '--demo-auth']);
+  say('starting MariaDB (the relational mirror, docs/archiver-sync.md)');
+  const db = await mariadb.up();
+  const dbUrl = endpointUrl(db, 'pvsync');
+  start('archiver-sync', ['archiver-sync', '--db', dbUrl, '--node', 'sync-1']);
+  say(`MariaDB is up on ${db.host}:${db.port}; archiver-sync mirrors the directory into its database pvsync`);
   // An active/standby archiver pair elected on an etcd lease; their hooks stand in for starting the appliance.
   for (const node of ['archiver-a', 'archiver-b']) {
     start(node, ['archiver-agent', '--node', node, '--ttl', '3', '--start', `echo ${node}: archiver started`,
@@ -108,6 +118,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     `  curl '${base}/api/v1/archiver/status'            # which archiver node is active`,
     `  curl -u admin:adminPass -X POST -H 'Content-Type: application/json' -d '{}' ${base}/api/v1/archiver/switchover`,
     `  npx pvsync cluster status --state-dir ${cluster.stateDir}`,
+    `  mariadb -h ${db.host} -P ${db.port} -u ${db.user} -p${db.password} pvsync -e 'SELECT name, status, archive FROM pv WHERE archive IS NOT NULL LIMIT 5'`,
     `  kill -9 <pid of an uploader>   # its channels turn Inactive within ${opts.ttl} s`,
     '',
     'Ctrl-C stops everything.',
