@@ -10,6 +10,7 @@ import { Keyspace, ROOT } from '../../core/keyspace.js';
 import { parseDbUrl, redactedUrl } from '../../core/relational/db-url.js';
 import { SYNC_GROUP, createArchiverSync } from '../archiver-sync.js';
 import { rootLogger } from '../logger.js';
+import { PORT, POSITIVE_SECONDS, listOption, numberOption } from '../option-values.js';
 import { resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
 
 interface SyncOpts extends SecurityFlags {
@@ -18,12 +19,12 @@ interface SyncOpts extends SecurityFlags {
   root?: string;
   node?: string;
   group: string;
-  ttl: string;
-  port?: string;
+  ttl: number;
+  port?: number;
   host: string;
   owner: string;
-  infoTags: string;
-  maxLag: string;
+  infoTags: readonly string[];
+  maxLag: number;
 }
 
 /** Register `pvsync archiver-sync`. */
@@ -33,12 +34,12 @@ export function register(program: Command): void {
     .option('--db <url>', 'mariadb://user:password@host:port/database (env PVSYNC_DB_URL; database default pvsync)')
     .option('--node <name>', 'this process\'s name in the election (default host:pid)')
     .option('--group <name>', 'election group of the sync writers', SYNC_GROUP)
-    .option('--ttl <seconds>', 'election lease TTL (minimum 2)', '5')
-    .option('--port <port>', 'serve /healthz and /metrics on this TCP port')
+    .addOption(numberOption('--ttl <seconds>', 'election lease TTL', { kind: 'seconds', min: 2 }, { fallback: 5 }))
+    .addOption(numberOption('--port <port>', 'serve /healthz and /metrics on this TCP port', PORT))
     .option('--host <addr>', 'address for --port', '0.0.0.0')
     .option('--owner <name>', 'owner of channels derived from IOCs (as pvsync serve --owner)', 'pvsync')
-    .option('--info-tags <list>', 'info tags published as properties (as pvsync serve --info-tags)', 'archive')
-    .option('--max-lag <seconds>', '/healthz answers 503 while a revision waits longer than this for MariaDB', '30');
+    .addOption(listOption('--info-tags <list>', 'info tags published as properties (as pvsync serve --info-tags)', { fallback: ['archive'] }))
+    .addOption(numberOption('--max-lag <seconds>', '/healthz answers 503 while a revision waits longer than this for MariaDB', POSITIVE_SECONDS, { fallback: 30 }));
   withRoot(withEndpoints(cmd)).action((o: SyncOpts) => runSync(o));
 }
 
@@ -46,12 +47,9 @@ async function runSync(o: SyncOpts): Promise<void> {
   const raw = o.db ?? process.env['PVSYNC_DB_URL'];
   if (raw === undefined || raw.trim() === '') throw new PvsError('PVS_CONFIG', '--db (or PVSYNC_DB_URL) is required: mariadb://user:password@host:port/pvsync');
   const target = parseDbUrl(raw.trim());
-  const ttlS = Number(o.ttl);
-  if (!Number.isFinite(ttlS) || ttlS < 2) throw new PvsError('PVS_CONFIG', `--ttl must be at least 2 seconds, got ${o.ttl}`);
-  const maxLag = Number(o.maxLag);
-  if (!Number.isFinite(maxLag) || maxLag <= 0) throw new PvsError('PVS_CONFIG', `--max-lag must be a positive number of seconds, got ${o.maxLag}`);
-  const port = o.port === undefined ? undefined : Number(o.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new PvsError('PVS_CONFIG', `--port must be a TCP port, got ${o.port}`);
+  const ttlS = o.ttl;
+  const maxLag = o.maxLag;
+  const port = o.port;
   const { endpoints, security } = resolveEtcd(o);
   const log = rootLogger('pvsync-archiver-sync');
   const keys = new Keyspace(resolveRoot(o.root, ROOT));
@@ -63,7 +61,7 @@ async function runSync(o: SyncOpts): Promise<void> {
   const sync = createArchiverSync({
     client, keys, log, ttlS, maxLagMs: maxLag * 1000, store: { target },
     ...(o.node === undefined ? {} : { node: o.node }), group: o.group,
-    derivation: { owner: o.owner, infoWhitelist: o.infoTags.split(',').map((s) => s.trim()).filter(Boolean) },
+    derivation: { owner: o.owner, infoWhitelist: [...o.infoTags] },
   });
   const app = port === undefined ? null : buildProbeApp({ health: () => sync.health(), registry: sync.registry });
   if (app !== null && port !== undefined) await app.listen({ port, host: o.host });

@@ -10,11 +10,12 @@ import { findMariadb } from '../../adapters/local-mariadb/binaries.js';
 import { LocalMariadb, endpointUrl, type LocalMariadbState } from '../../adapters/local-mariadb/local-mariadb.js';
 import { PvsError } from '../../core/errors.js';
 import { rootLogger } from '../logger.js';
+import { PORT, numberOption } from '../option-values.js';
 import { resolveStateDir } from '../options.js';
 
 interface DbOpts {
   readonly stateDir?: string;
-  readonly port?: string;
+  readonly port?: number;
   readonly json?: boolean;
   readonly database?: string;
 }
@@ -26,13 +27,6 @@ export async function openLocalMariadb(opts: { stateDir?: string | undefined; po
   return new LocalMariadb(join(resolveStateDir(opts.stateDir), 'mariadb'), { binaries, log, isRoot: process.getuid?.() === 0, ...(opts.port === undefined ? {} : { port: opts.port }) });
 }
 
-function parsePort(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PvsError('PVS_CONFIG', `--port ${raw}: not a TCP port`);
-  return port;
-}
-
 function common(cmd: Command): Command {
   return cmd.option('--state-dir <dir>', 'where data, socket, pid file and log live (env PVSYNC_STATE_DIR, default .state)');
 }
@@ -42,9 +36,9 @@ export function register(program: Command): void {
   const db = program.command('db').description('run a local MariaDB server for the relational mirror (pvsync archiver-sync)');
 
   common(db.command('up').description('initialize (first time) and start the server in the background, wait until it answers'))
-    .option('--port <port>', 'TCP port on 127.0.0.1 when the server is first created (default 3306)')
+    .addOption(numberOption('--port <port>', 'TCP port on 127.0.0.1 when the server is first created (default 3306)', PORT))
     .action(async (opts: DbOpts) => {
-      const m = await openLocalMariadb({ stateDir: opts.stateDir, port: parsePort(opts.port) });
+      const m = await openLocalMariadb({ stateDir: opts.stateDir, port: opts.port });
       const e = await m.up();
       process.stdout.write(`MariaDB is up on ${e.host}:${e.port}, state in ${m.dir}\n`
         + `use it: pvsync archiver-sync --db ${endpointUrl(e, 'pvsync')}\n`);
