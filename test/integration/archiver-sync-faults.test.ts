@@ -81,7 +81,7 @@ describe('archiver-sync processes: freeze and kill of the writer', () => {
     frozen.child.kill('SIGCONT');
     // The thawed writer sees the changes made while it was frozen and more; none may reach MariaDB from it.
     rev = await work.upload(4, 50);
-    rev = await work.apiWrites(['SYS0:IOC1:PV1']);
+    rev = await work.apiWrites([...(await apiView(replica.app)).keys()].filter((n) => n.startsWith('SYS')).slice(0, 3));
     await until('caught up by the new writer', async () => (await syncState(conn)).revision >= rev, 30_000);
     await until('the thawed one demoted', () => frozen.output.join('').includes('giving up leadership'), 15_000);
     const later = await conn.query('SELECT writer, token, revision FROM audit WHERE seq > ?', [since]) as { writer: string; token: number }[];
@@ -134,7 +134,8 @@ describe('MariaDB down for 30 s while the directory changes', () => {
 
     await server.server.stop('SIGKILL');
     const downAt = Date.now();
-    const steps = [() => work.kill(1), () => work.upload(4, 80), () => work.apiWrites(['SYS0:IOC2:PV3', 'SYS1:IOC3:PV5']),
+    const some = [...(await apiView(replica.app)).keys()].filter((n) => n.startsWith('SYS')).slice(0, 3);
+    const steps = [() => work.kill(1), () => work.upload(4, 80), () => work.apiWrites(some),
       () => work.removeRecords(2, 'SYS2'), () => work.upload(1, 30), () => work.kill(3)];
     for (const [i, step] of steps.entries()) {
       rev = await step();
