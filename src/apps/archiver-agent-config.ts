@@ -36,4 +36,15 @@ export interface AgentDeps {
   /** Environment handed to hooks (the agent adds PVSYNC_* variables). */
   readonly baseEnv: Readonly<Record<string, string>>;
   readonly now?: () => number;
+  /** In-process services of the node (pvsync archiver-sync's writer), run beside the hooks. */
+  readonly services?: AgentServices;
+}
+
+/**
+ * Work done inside the agent's process while it leads: `start` after the start hooks succeeded (false demotes,
+ * like a failed hook), `stop` before the stop hooks (resolve once it has stopped acting).
+ */
+export interface AgentServices {
+  start(token: string): Promise<boolean>;
+  stop(reason: string, token: string | null): Promise<void>;
 }

@@ -21,7 +21,7 @@ import type { AgentConfig, AgentDeps } from './archiver-agent-config.js';
 import { hookEnvironment, runHealthRound } from './archiver-hooks.js';
 import { WatchdogFile } from './archiver-watchdog-file.js';
 
-export type { AgentConfig, AgentDeps, ScopedCheck } from './archiver-agent-config.js';
+export type { AgentConfig, AgentDeps, AgentServices, ScopedCheck } from './archiver-agent-config.js';
 
 /** The agent of one archiver node. `run()` resolves once `shutdown()` has stopped services and released the lease. */
 export class ArchiverAgent {
@@ -299,7 +299,11 @@ export class ArchiverAgent {
       timeoutMs: this.cfg.hookTimeoutMs, env: this.hookEnv('elected', res.token), log: this.log, signal: this.startAbort.signal,
     });
     this.startAbort = null;
-    if (!started.ok) {
+    const ok = started.ok && (this.deps.services === undefined || await this.deps.services.start(res.token).catch((err: unknown) => {
+      this.log.error({ err: messageOf(err) }, 'in-process service did not start');
+      return false;
+    }));
+    if (!ok) {
       if (decide(this.view(), this.now(), this.decideOpts).kind !== 'demote') await this.demote('start-failed');
       return; // the loop demotes for the reason it sees
     }
@@ -334,6 +338,7 @@ export class ArchiverAgent {
     if (!fenced && announced && token !== null) {
       await this.store.withdraw(token).catch((err: unknown) => this.log.warn({ err }, 'could not withdraw active'));
     }
+    await this.deps.services?.stop(reason, token).catch((err: unknown) => this.log.warn({ err: messageOf(err) }, 'in-process service did not stop cleanly'));
     const env = this.hookEnv(reason, token);
     await runStopHooks(this.cfg.stop, { timeoutMs: this.cfg.hookTimeoutMs, env, log: this.log });
     if (fenced) {

@@ -85,9 +85,13 @@ export class Mirror extends EventEmitter {
     return this.revision > 0 && this.connected;
   }
 
-  /** Load the snapshot and start watching; retries until etcd answers (or stop() is called). */
-  async start(): Promise<void> {
-    await this.resync();
+  /**
+   * Load the snapshot and start watching; retries until etcd answers (or stop() is called). With `fromRevision`, a
+   * consumer that already holds the keyspace as of that revision (the relational mirror) resumes there: the snapshot
+   * is read at that revision and the watch starts right after it; when it is compacted, the current one is loaded.
+   */
+  async start(fromRevision = 0): Promise<void> {
+    if (fromRevision <= 0 || !(await this.resumeAt(fromRevision))) await this.resync();
     this.progress.start();
   }
 
@@ -134,6 +138,38 @@ export class Mirror extends EventEmitter {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
+  }
+
+  /** The snapshot at `revision` and a watch from the next one; false when etcd has compacted it. */
+  private async resumeAt(revision: number): Promise<boolean> {
+    let failures = 0;
+    while (!this.isStopped) {
+      try {
+        let events: DirectoryEvent[] = [];
+        await scanPrefix(this.opts.client, this.opts.keys.root, this.opts.pageSize ?? SNAPSHOT_PAGE,
+          (key, value, modRevision) => this.decodeInto(events, key, value, modRevision), revision);
+        this.opts.sink.clear();
+        this.opts.sink.apply(events, revision);
+        events = [];
+        this.revision = revision;
+        this.log.info({ revision }, 'snapshot loaded at the resume revision');
+        await this.watchFrom(revision + 1);
+        this.emit('resynced', revision);
+        this.release();
+        return true;
+      } catch (err) {
+        const e = wrapEtcdError(err, 'mirror snapshot at revision');
+        if (e.code === 'PVS_ETCD_COMPACTED' || /future revision/.test(e.message)) {
+          this.log.warn({ revision }, 'resume revision compacted, loading the current snapshot');
+          return false;
+        }
+        failures++;
+        const delay = backoffMs(failures, 250, isEtcdRefusal(e) ? 30_000 : 5000);
+        this.log.warn({ err: e.message, code: e.code, failures, retryInMs: delay }, 'snapshot at revision failed, retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    return true;
   }
 
   private async watchFrom(startRevision: number): Promise<void> {

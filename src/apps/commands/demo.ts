@@ -80,8 +80,11 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   start('server', ['serve', '--port', String(opts.port), '--demo-auth']);
   // The KOMAC pair: two archiver nodes elected on an etcd lease, each agent's hooks starting and stopping a stand-in
   // appliance (archiver-sim) with the SAME identity on one shared MariaDB and one data directory.
-  say('starting MariaDB (the appliances\' shared archappl database)');
-  const dbUrl = endpointUrl(await mariadb.up());
+  say('starting MariaDB (the relational mirror and the appliances\' shared archappl database)');
+  const db = await mariadb.up();
+  const dbUrl = endpointUrl(db);
+  start('archiver-sync', ['archiver-sync', '--db', endpointUrl(db, 'pvsync'), '--node', 'sync-1']);
+  say(`MariaDB is up on ${db.host}:${db.port}; archiver-sync mirrors the directory into its database pvsync`);
   const archData = join(opts.stateDir, 'archiver');
   mkdirSync(archData, { recursive: true });
   for (const [i, node] of ['archiver-a', 'archiver-b'].entries()) {
@@ -128,6 +131,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     `  ls ${join(archData, 'samples')}            # one sample file per archived PV`,
     `  curl -u admin:adminPass -X POST -H 'Content-Type: application/json' -d '{}' ${base}/api/v1/archiver/switchover`,
     `  npx pvsync cluster status --state-dir ${cluster.stateDir}`,
+    `  mariadb -h ${db.host} -P ${db.port} -u ${db.user} -p${db.password} pvsync -e 'SELECT name, status, archive FROM pv WHERE archive IS NOT NULL LIMIT 5'`,
     `  kill -9 <pid of an uploader>   # its channels turn Inactive within ${opts.ttl} s`,
     '',
     'Ctrl-C stops everything.',
