@@ -131,6 +131,7 @@ class Connection {
   private ticker: NodeJS.Timeout | null = null;
   private frameTimer: NodeJS.Timeout | null = null;
   private heard = false;
+  private greeted = false;
   private awaitingPong: number | null = null;
   private pingSoon = false;
   private nonce = 1;
@@ -210,6 +211,11 @@ class Connection {
       return;
     }
     if (this.session.state === 'greeting') return; // the greet deadline stays armed
+    if (!this.greeted) {
+      this.greeted = true;
+      if (this.frameTimer !== null) clearTimeout(this.frameTimer);
+      this.frameTimer = null;
+    }
     if (this.decoder.pending > 0) this.armFrameTimer(frameMs, 'frame left half-sent');
     else if (this.frameTimer !== null) {
       clearTimeout(this.frameTimer);
@@ -224,7 +230,11 @@ class Connection {
 
   private armFrameTimer(ms: number, reason: string): void {
     if (this.frameTimer !== null) return; // the deadline runs from the frame's first byte, not its last
-    this.frameTimer = setTimeout(() => this.close(`${reason} within ${ms} ms`), ms);
+    this.frameTimer = setTimeout(() => {
+      const why = `${reason} within ${ms} ms`;
+      this.log.warn({ reason: why }, 'RecCaster peer too slow: closing the connection');
+      this.close(why);
+    }, ms);
   }
 
   private protocolError(err: unknown): void {
