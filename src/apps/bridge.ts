@@ -118,7 +118,7 @@ export async function startBridge(cfg: BridgeConfig, client: Etcd3, keys: Keyspa
   const address = cfg.host === '0.0.0.0' ? '255.255.255.255' : cfg.host;
   const announcer = new Announcer({ targets: cfg.announce, announcement: { address, port, serverKey }, intervalMs: cfg.announceIntervalMs, log });
   await announcer.start();
-  log.info({ name: cfg.name, host: cfg.host, port, announce: cfg.announce.map((t) => `${t.host}:${t.port}`) }, 'bridge listening');
+  log.info({ bridge: cfg.name, host: cfg.host, port, announce: cfg.announce.map((t) => `${t.host}:${t.port}`) }, 'bridge listening');
   return {
     port, serverKey,
     completed: () => completed,

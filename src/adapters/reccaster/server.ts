@@ -1,7 +1,7 @@
 /**
  * The bridge's TCP server: one RecCaster session per connection (decoder and state table from core/reccaster),
  * with the timers the protocol needs — a ping after `pingIntervalMs` without traffic and after UploadDone, the
- * connection closed when no pong comes before the next tick — plus a deadline for the ClientGreet and for a frame
+ * connection closed when no pong comes within another interval — plus a deadline for the ClientGreet and for a frame
  * left half-sent, and limits on connections in total and per peer address. What a session publishes is the sink's
  * business (the app wires it to etcd); the server pauses the socket while the sink is behind.
  */
@@ -130,7 +130,9 @@ class Connection {
   private readonly log: Logger;
   private ticker: NodeJS.Timeout | null = null;
   private frameTimer: NodeJS.Timeout | null = null;
-  private heard = false;
+  private lastHeard = Date.now();
+  private pingSentAt = 0;
+  private readonly pingMs: number;
   private greeted = false;
   private awaitingPong: number | null = null;
   private pingSoon = false;
@@ -162,8 +164,8 @@ class Connection {
     socket.write(encodeServerGreet());
     // Until the ClientGreet the frame deadline applies: a peer that connects and says nothing is dropped.
     this.armFrameTimer(frameMs, 'no ClientGreet in time');
-    const pingMs = opts.pingIntervalMs ?? 15_000;
-    this.ticker = setInterval(() => this.tick(), pingMs);
+    this.pingMs = opts.pingIntervalMs ?? 5000;
+    this.ticker = setInterval(() => this.tick(), Math.max(50, this.pingMs / 2));
     this.log.debug({}, 'IOC connected');
   }
 
@@ -179,7 +181,7 @@ class Connection {
 
   private onData(chunk: Buffer, frameMs: number): void {
     if (this.closed) return;
-    this.heard = true;
+    this.lastHeard = Date.now();
     const { messages, violation } = this.decoder.push(chunk);
     for (const msg of messages) {
       let effects;
@@ -255,20 +257,26 @@ class Connection {
     }
   }
 
+  // Like the reference recceiver: a ping once the IOC has been silent for the interval (and after UploadDone), and
+  // the connection closed when its pong has not come within another interval. The reccaster gives up on a server
+  // silent for 4 × its timeout, so an idle IOC hears a ping at least every 1.5 intervals.
   private tick(): void {
-    if (this.awaitingPong !== null && !this.paused) {
-      this.log.warn({}, 'no pong from the IOC in time: closing the connection');
-      this.close('ping timeout');
+    if (this.paused) return; // a paused socket hears nothing by our choice: not the IOC's silence
+    const now = Date.now();
+    if (this.awaitingPong !== null) {
+      if (now - this.pingSentAt >= this.pingMs) {
+        this.log.warn({}, 'no pong from the IOC in time: closing the connection');
+        this.close('ping timeout');
+      }
       return;
     }
-    // A paused socket hears nothing by our choice: not the IOC's silence.
-    if (!this.heard && !this.paused) this.ping();
-    this.heard = false;
+    if (now - this.lastHeard >= this.pingMs) this.ping();
   }
 
   private ping(): void {
     if (this.awaitingPong !== null || this.closed) return;
     this.awaitingPong = this.nonce++ >>> 0;
+    this.pingSentAt = Date.now();
     this.socket.write(encodePing(this.awaitingPong));
   }
 }

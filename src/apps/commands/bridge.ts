@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--bind <host:port>', 'TCP address to accept IOCs on (port 0: any free port, announced)', '0.0.0.0:0')
     .option('--announce-interval <seconds>', 'time between announcements', '15')
     .option('--ttl <seconds>', 'lease TTL of each IOC session: a killed bridge\'s IOCs turn Inactive within it', '10')
-    .option('--ping-interval <seconds>', 'ping an IOC after this long without traffic; no pong by the next tick closes it', '15')
+    .option('--ping-interval <seconds>', 'ping an IOC silent this long (and after its upload); no pong within as long again closes it', '5')
     .option('--frame-timeout <seconds>', 'deadline for a ClientGreet and for a frame once begun', '15')
     .option('--claim-wait <seconds>', 'how long an IOC\'s second session waits for its first to end before it is closed (default TTL + 2)')
     .option('--max-connections <n>', 'connections accepted at once', '4096')
