@@ -55,10 +55,9 @@ export class FrameDecoder {
     }
     let off = 0;
     while (data.length - off >= HEADER_BYTES) {
-      const dv = new DataView(data.buffer, data.byteOffset + off, HEADER_BYTES);
-      const magic = dv.getUint16(0);
-      const id = dv.getUint16(2);
-      const len = dv.getUint32(4);
+      const magic = u16(data, off);
+      const id = u16(data, off + 2);
+      const len = u32(data, off + 4);
       if (magic !== MAGIC) return this.fail(messages, `bad magic 0x${magic.toString(16).padStart(4, '0')} (expected 0x5243)`);
       const known = KNOWN.has(id);
       if (!known) {
@@ -95,47 +94,50 @@ export class FrameDecoder {
 
 const KNOWN = new Set<number>([MSG.ClientGreet, MSG.Pong, MSG.AddRecord, MSG.DelRecord, MSG.UploadDone, MSG.AddInfo]);
 
+const u16 = (b: Uint8Array, i: number): number => (b[i]! << 8) | b[i + 1]!;
+const u32 = (b: Uint8Array, i: number): number => ((b[i]! << 24) >>> 0) + ((b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!);
+
+// Checked to be ASCII first, so any single-byte decoding gives the same string.
+const ascii = new TextDecoder('latin1');
+
 /** Printable ASCII without space: record names, types and info keys. */
 function nameText(b: Uint8Array): string | null {
-  let s = '';
-  for (const c of b) {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
     if (c < 0x21 || c > 0x7e) return null;
-    s += String.fromCharCode(c);
   }
-  return s;
+  return ascii.decode(b);
 }
 
 /** Printable ASCII with space and tab: info values (DESC, environment). */
 function valueText(b: Uint8Array): string | null {
-  let s = '';
-  for (const c of b) {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
     if ((c < 0x20 && c !== 0x09) || c > 0x7e) return null;
-    s += String.fromCharCode(c);
   }
-  return s;
+  return ascii.decode(b);
 }
 
 // A well-formed frame decodes to a message (or a Refused one for bad text); a malformed one to the reason.
 function decodeBody(id: number, b: Uint8Array): ClientMessage | string {
-  const dv = new DataView(b.buffer, b.byteOffset, b.length);
   switch (id) {
     case MSG.ClientGreet:
       if (b.length < 8) return `ClientGreet of ${b.length} bytes (expected 8)`;
-      return { kind: 'ClientGreet', version: dv.getUint8(0), type: dv.getUint8(1), serverKey: dv.getUint32(4) };
+      return { kind: 'ClientGreet', version: b[0]!, type: b[1]!, serverKey: u32(b, 4) };
     case MSG.Pong:
       if (b.length < 4) return `Pong of ${b.length} bytes (expected 4)`;
-      return { kind: 'Pong', nonce: dv.getUint32(0) };
+      return { kind: 'Pong', nonce: u32(b, 0) };
     case MSG.DelRecord:
       if (b.length < 4) return `DelRecord of ${b.length} bytes (expected 4)`;
-      return { kind: 'DelRecord', recid: dv.getUint32(0) };
+      return { kind: 'DelRecord', recid: u32(b, 0) };
     case MSG.UploadDone:
       return { kind: 'UploadDone' };
     case MSG.AddRecord: {
       if (b.length < 8) return `AddRecord of ${b.length} bytes (expected at least 8)`;
-      const recid = dv.getUint32(0);
-      const kind = dv.getUint8(4);
-      const tlen = dv.getUint8(5);
-      const nlen = dv.getUint16(6);
+      const recid = u32(b, 0);
+      const kind = b[4]!;
+      const tlen = b[5]!;
+      const nlen = u16(b, 6);
       if (8 + tlen + nlen !== b.length) return `AddRecord lengths ${tlen}+${nlen} do not match its body of ${b.length} bytes`;
       if (kind > 1) return { kind: 'Refused', id, reason: `AddRecord of unknown kind ${kind}` };
       const type = nameText(b.subarray(8, 8 + tlen));
@@ -146,9 +148,9 @@ function decodeBody(id: number, b: Uint8Array): ClientMessage | string {
     }
     case MSG.AddInfo: {
       if (b.length < 8) return `AddInfo of ${b.length} bytes (expected at least 8)`;
-      const recid = dv.getUint32(0);
-      const klen = dv.getUint8(4);
-      const vlen = dv.getUint16(6);
+      const recid = u32(b, 0);
+      const klen = b[4]!;
+      const vlen = u16(b, 6);
       if (8 + klen + vlen !== b.length) return `AddInfo lengths ${klen}+${vlen} do not match its body of ${b.length} bytes`;
       const key = nameText(b.subarray(8, 8 + klen));
       const value = valueText(b.subarray(8 + klen));

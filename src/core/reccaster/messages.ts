@@ -97,3 +97,53 @@ export function decodeAnnouncement(b: Uint8Array): Announcement | null {
   if (port === 0) return null;
   return { address: `${b[4]}.${b[5]}.${b[6]}.${b[7]}`, port, serverKey: dv.getUint32(12) };
 }
+
+/** 0x0001 ClientGreet (the IOC side, for `pvsync cast`): version u8, type u8, reserved u16, server key u32. */
+export function encodeClientGreet(serverKey: number): Uint8Array {
+  const body = new Uint8Array(8);
+  new DataView(body.buffer).setUint32(4, serverKey >>> 0);
+  return frame(MSG.ClientGreet, body);
+}
+
+/** 0x0002 Pong: nonce u32. */
+export function encodePong(nonce: number): Uint8Array {
+  const body = new Uint8Array(4);
+  new DataView(body.buffer).setUint32(0, nonce >>> 0);
+  return frame(MSG.Pong, body);
+}
+
+const asciiBytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0x7f);
+
+/** 0x0003 AddRecord: recid u32, kind u8, type length u8, name length u16, type, name. */
+export function encodeAddRecord(recid: number, alias: boolean, type: string, name: string): Uint8Array {
+  const t = asciiBytes(type).subarray(0, 255);
+  const n = asciiBytes(name).subarray(0, 65535);
+  const body = new Uint8Array(8 + t.length + n.length);
+  const dv = new DataView(body.buffer);
+  dv.setUint32(0, recid >>> 0);
+  dv.setUint8(4, alias ? 1 : 0);
+  dv.setUint8(5, t.length);
+  dv.setUint16(6, n.length);
+  body.set(t, 8);
+  body.set(n, 8 + t.length);
+  return frame(MSG.AddRecord, body);
+}
+
+/** 0x0006 AddInfo: recid u32, key length u8, reserved u8, value length u16, key, value. */
+export function encodeAddInfo(recid: number, key: string, value: string): Uint8Array {
+  const k = asciiBytes(key).subarray(0, 255);
+  const v = asciiBytes(value).subarray(0, 65535);
+  const body = new Uint8Array(8 + k.length + v.length);
+  const dv = new DataView(body.buffer);
+  dv.setUint32(0, recid >>> 0);
+  dv.setUint8(4, k.length);
+  dv.setUint16(6, v.length);
+  body.set(k, 8);
+  body.set(v, 8 + k.length);
+  return frame(MSG.AddInfo, body);
+}
+
+/** 0x0005 UploadDone: 4 zero bytes. */
+export function encodeUploadDone(): Uint8Array {
+  return frame(MSG.UploadDone, new Uint8Array(4));
+}

@@ -197,10 +197,12 @@ export class RecCasterSession {
   }
 }
 
-/** A record in the parser's shape, so the bridge stores it exactly as the uploader does (toStoredRecord). */
+const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * A record in the parser's shape, so the bridge stores it exactly as the uploader does (toStoredRecord). Infos and
+ * aliases are shared, not copied: the receiver encodes the record at once, and a later change is handed out again.
+ */
 function toRecord(b: Building): IocRecord {
-  return {
-    name: b.name, type: b.type, fields: b.desc !== undefined ? { DESC: b.desc } : {},
-    infos: { ...b.infos }, aliases: [...b.aliases],
-  };
+  return { name: b.name, type: b.type, fields: b.desc !== undefined ? { DESC: b.desc } : NO_FIELDS, infos: b.infos, aliases: b.aliases };
 }
