@@ -22,6 +22,7 @@ interface ServeOptions extends SecurityFlags {
   host: string;
   owner: string;
   infoTags: string;
+  envProperties?: string;
   maxSize: string;
   defaultSize: string;
   authFile?: string;
@@ -47,6 +48,7 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
     .option('--owner <name>', 'owner of channels derived from IOCs', 'pvsync')
     .option('--info-tags <list>', 'info tags published as properties, comma-separated', 'archive')
+    .option('--env-properties <list>', 'IOC environment variables published as properties, VAR=property comma-separated (the recceiver\'s environment_vars)')
     .option('--max-size <n>', 'largest ~size a query may ask for (the result ceiling)', '1000000')
     .option('--default-size <n>', 'page size when a query has no ~size (upstream: 10 000)', '10000')
     .option('--auth-file <path>', 'users allowed to write: YAML/JSON with scrypt hashes (env PVSYNC_AUTH_FILE)', process.env['PVSYNC_AUTH_FILE'])
@@ -97,6 +99,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const runtime = createApiRuntime({
     client, keys, log, registry, httpLogger: log.child({ component: 'http' }),
     owner: opts.owner, infoWhitelist: opts.infoTags.split(',').map((s) => s.trim()).filter(Boolean),
+    ...(opts.envProperties === undefined ? {} : { envProperties: envPropertyMap(opts.envProperties) }),
     limits: { defaultSize, maxSize },
     // Archiver HA over HTTP: status, switchover (ADMIN), and /archiver/* redirected to the active node.
     archiver: { service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup },
@@ -148,4 +151,15 @@ async function runServe(opts: ServeOptions): Promise<void> {
   log.info({ revision: mirror.revision, channels: directory.size }, 'directory ready');
   await app.listen({ port, host: opts.host });
   log.info({ port, host: opts.host }, 'listening');
+}
+
+/** `ENGINEER=Engineer,LOCATION=Location` → a map; a malformed entry is a PVS_CONFIG error naming it. */
+function envPropertyMap(raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(\S+)$/.exec(item);
+    if (m === null) throw new PvsError('PVS_CONFIG', `--env-properties: expected VAR=property, got ${JSON.stringify(item)}`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
 }
