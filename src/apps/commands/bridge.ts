@@ -10,23 +10,28 @@ import { Keyspace, ROOT } from '../../core/keyspace.js';
 import { DEFAULT_ANNOUNCE_PORT } from '../../core/reccaster/messages.js';
 import { startBridge, type BridgeConfig } from '../bridge.js';
 import { rootLogger } from '../logger.js';
-import { resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
+import { COUNT, numberOption, parseOptionValue, type ValueRule } from '../option-values.js';
+import { resolveEtcd, resolveRoot, withEndpoints, withRoot, type EndpointsFlag, type SecurityFlags } from '../options.js';
 
 /** The raw options as commander hands them over. */
 export interface BridgeFlags extends SecurityFlags {
   name?: string;
   announce?: string[];
   bind: string;
-  announceInterval: string;
-  ttl: string;
-  pingInterval: string;
-  frameTimeout: string;
-  claimWait?: string;
-  maxConnections: string;
-  maxPerPeer: string;
-  endpoints?: string;
+  announceInterval: number | string;
+  ttl: number | string;
+  pingInterval: number | string;
+  frameTimeout: number | string;
+  claimWait?: number | string;
+  maxConnections: number | string;
+  maxPerPeer: number | string;
+  endpoints?: EndpointsFlag;
   root?: string;
 }
+
+const AT_LEAST_1S: ValueRule = { kind: 'seconds', min: 1 };
+const AT_LEAST_100MS: ValueRule = { kind: 'seconds', min: 0.1 };
+const NON_NEGATIVE_SECONDS: ValueRule = { kind: 'seconds', min: 0 };
 
 /** Register `pvsync bridge` on the program. */
 export function register(program: Command): void {
@@ -35,13 +40,13 @@ export function register(program: Command): void {
     .option('--name <id>', 'name of this bridge, published as recceiverID (default bridge@<host>)')
     .option('--announce <addr:port>', `where to announce (repeatable; default the broadcast address of --bind, port ${DEFAULT_ANNOUNCE_PORT})`, collect)
     .option('--bind <host:port>', 'TCP address to accept IOCs on (port 0: any free port, announced)', '0.0.0.0:0')
-    .option('--announce-interval <seconds>', 'time between announcements', '15')
-    .option('--ttl <seconds>', 'lease TTL of each IOC session: a killed bridge\'s IOCs turn Inactive within it', '10')
-    .option('--ping-interval <seconds>', 'ping an IOC silent this long (and after its upload); no pong within as long again closes it', '5')
-    .option('--frame-timeout <seconds>', 'deadline for a ClientGreet and for a frame once begun', '15')
-    .option('--claim-wait <seconds>', 'how long an IOC\'s second session waits for its first to end before it is closed (default TTL + 2)')
-    .option('--max-connections <n>', 'connections accepted at once', '4096')
-    .option('--max-per-peer <n>', 'connections accepted at once from one address', '512');
+    .addOption(numberOption('--announce-interval <seconds>', 'time between announcements', AT_LEAST_100MS, { fallback: 15 }))
+    .addOption(numberOption('--ttl <seconds>', 'lease TTL of each IOC session: a killed bridge\'s IOCs turn Inactive within it', AT_LEAST_1S, { fallback: 10 }))
+    .addOption(numberOption('--ping-interval <seconds>', 'ping an IOC silent this long (and after its upload); no pong within as long again closes it', AT_LEAST_100MS, { fallback: 5 }))
+    .addOption(numberOption('--frame-timeout <seconds>', 'deadline for a ClientGreet and for a frame once begun', AT_LEAST_100MS, { fallback: 15 }))
+    .addOption(numberOption('--claim-wait <seconds>', 'how long an IOC\'s second session waits for its first to end before it is closed (default TTL + 2)', NON_NEGATIVE_SECONDS))
+    .addOption(numberOption('--max-connections <n>', 'connections accepted at once', COUNT, { fallback: 4096 }))
+    .addOption(numberOption('--max-per-peer <n>', 'connections accepted at once from one address', COUNT, { fallback: 512 }));
   withRoot(withEndpoints(cmd)).action(async (flags: BridgeFlags) => runBridge(flags));
 }
 
@@ -52,7 +57,7 @@ function collect(value: string, previous: string[] = []): string[] {
 /** Resolve and check the options; a bad one is a PVS_CONFIG error naming it. */
 export function bridgeConfig(flags: BridgeFlags): BridgeConfig {
   const bind = hostPort('--bind', flags.bind, true);
-  const ttl = seconds('--ttl', flags.ttl, 1);
+  const ttl = parseOptionValue('--ttl', flags.ttl, AT_LEAST_1S);
   const loopback = bind.host.startsWith('127.');
   const defaultTarget = { host: loopback ? '127.255.255.255' : '255.255.255.255', port: DEFAULT_ANNOUNCE_PORT };
   return {
@@ -60,13 +65,13 @@ export function bridgeConfig(flags: BridgeFlags): BridgeConfig {
     host: bind.host, port: bind.port,
     announce: flags.announce === undefined || flags.announce.length === 0
       ? [defaultTarget] : flags.announce.map((a) => hostPort('--announce', a, false)),
-    announceIntervalMs: seconds('--announce-interval', flags.announceInterval, 0.1) * 1000,
+    announceIntervalMs: parseOptionValue('--announce-interval', flags.announceInterval, AT_LEAST_100MS) * 1000,
     ttlSeconds: ttl,
-    claimWaitMs: (flags.claimWait === undefined ? ttl + 2 : seconds('--claim-wait', flags.claimWait, 0)) * 1000,
-    pingIntervalMs: seconds('--ping-interval', flags.pingInterval, 0.1) * 1000,
-    frameTimeoutMs: seconds('--frame-timeout', flags.frameTimeout, 0.1) * 1000,
-    maxConnections: count('--max-connections', flags.maxConnections),
-    maxPerPeer: count('--max-per-peer', flags.maxPerPeer),
+    claimWaitMs: (flags.claimWait === undefined ? ttl + 2 : parseOptionValue('--claim-wait', flags.claimWait, NON_NEGATIVE_SECONDS)) * 1000,
+    pingIntervalMs: parseOptionValue('--ping-interval', flags.pingInterval, AT_LEAST_100MS) * 1000,
+    frameTimeoutMs: parseOptionValue('--frame-timeout', flags.frameTimeout, AT_LEAST_100MS) * 1000,
+    maxConnections: parseOptionValue('--max-connections', flags.maxConnections, COUNT),
+    maxPerPeer: parseOptionValue('--max-per-peer', flags.maxPerPeer, COUNT),
   };
 }
 
@@ -98,16 +103,4 @@ function hostPort(flag: string, raw: string, portZero: boolean): { host: string;
     throw new PvsError('PVS_CONFIG', `${flag} must be IPv4-ADDRESS:PORT, got ${JSON.stringify(raw)}`);
   }
   return { host: m[1]!, port };
-}
-
-function seconds(flag: string, raw: string, min: number): number {
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v < min) throw new PvsError('PVS_CONFIG', `${flag} must be a number of seconds ≥ ${min}, got ${raw}`);
-  return v;
-}
-
-function count(flag: string, raw: string): number {
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) throw new PvsError('PVS_CONFIG', `${flag} must be a positive integer, got ${raw}`);
-  return v;
 }

@@ -8,9 +8,9 @@ import type { Command } from 'commander';
 import { nodeFileSource } from '../../adapters/fs/file-source.js';
 import { Caster } from '../../adapters/reccaster/caster.js';
 import { parseStartup } from '../../core/dbfile/startup.js';
-import { PvsError } from '../../core/errors.js';
 import { DEFAULT_ANNOUNCE_PORT, encodeAddInfo, encodeAddRecord, encodeUploadDone } from '../../core/reccaster/messages.js';
 import { rootLogger } from '../logger.js';
+import { PORT, numberOption } from '../option-values.js';
 
 // The IOC-wide variables reccaster sends (domain.md §3), EPICS_VERSION first.
 const CAST_ENV = ['HOSTNAME', 'EPICS_BASE', 'TOP', 'ARCH', 'IOC', 'EPICS_CA_ADDR_LIST', 'EPICS_CA_AUTO_ADDR_LIST',
@@ -21,11 +21,10 @@ export function register(program: Command): void {
   program.command('cast')
     .description('cast an IOC\'s records (read from its st.cmd) to a RecCaster bridge, as the reccaster module would')
     .requiredOption('--st-cmd <path>', 'the IOC\'s startup script')
-    .option('--announce-port <port>', 'UDP port to hear bridges on', String(DEFAULT_ANNOUNCE_PORT))
-    .action(async (opts: { stCmd: string; announcePort: string }) => {
+    .addOption(numberOption('--announce-port <port>', 'UDP port to hear bridges on', PORT, { fallback: DEFAULT_ANNOUNCE_PORT }))
+    .action(async (opts: { stCmd: string; announcePort: number }) => {
       const log = rootLogger('pvsync-cast');
-      const port = Number(opts.announcePort);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PvsError('PVS_CONFIG', `--announce-port must be a UDP port, got ${opts.announcePort}`);
+      const port = opts.announcePort;
       const stCmd = resolve(opts.stCmd);
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;

@@ -22,12 +22,12 @@ describe('pvsync bridge options', () => {
     [{ bind: '1.2.3.400:5000' }, /--bind/],
     [{ announce: ['1.2.3.4:0'] }, /--announce must be/],
     [{ announce: ['1.2.3.4'] }, /--announce must be/],
-    [{ ttl: '0' }, /--ttl must be a number of seconds ≥ 1/],
+    [{ ttl: '0' }, /--ttl must be a duration in seconds ≥ 1/],
     [{ announceInterval: 'x' }, /--announce-interval/],
     [{ pingInterval: '-1' }, /--ping-interval/],
     [{ frameTimeout: '0' }, /--frame-timeout/],
     [{ claimWait: 'soon' }, /--claim-wait/],
-    [{ maxConnections: '1.5' }, /--max-connections must be a positive integer/],
+    [{ maxConnections: '1.5' }, /--max-connections must be an integer ≥ 1/],
     [{ maxPerPeer: '0' }, /--max-per-peer/],
   ] as [Partial<BridgeFlags>, RegExp][])('refuses %j', (over, message) => {
     expect(() => bridgeConfig({ ...base, ...over })).toThrow(message);
