@@ -13,6 +13,7 @@ import * as demo from './commands/demo.js';
 import * as auth from './commands/auth.js';
 import * as security from './commands/security.js';
 import * as db from './commands/db.js';
+import * as archiving from './commands/archiving.js';
 import * as bridge from './commands/bridge.js';
 import * as cast from './commands/cast.js';
 
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .description('Fault-tolerant directory of EPICS process variables on etcd')
     .version('0.1.0')
     .showHelpAfterError();
-  for (const mod of [cluster, parse, upload, serve, archiver, demo, auth, security, db, bridge, cast]) mod.register(program);
+  for (const mod of [cluster, parse, upload, serve, archiver, demo, auth, security, db, archiving, bridge, cast]) mod.register(program);
   return program;
 }
 
