@@ -39,6 +39,8 @@ export interface ApiRuntimeOptions {
   readonly auth?: AuthFile;
   readonly owner?: string;
   readonly infoWhitelist?: readonly string[];
+  /** IOC environment variables published as properties (variable → property name). */
+  readonly envProperties?: Readonly<Record<string, string>>;
   readonly limits?: QueryLimits;
   readonly journal?: JournalLimits;
   readonly heartbeatMs?: number;
@@ -114,6 +116,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
   const directoryOptions = {
     ...(o.owner === undefined ? {} : { owner: o.owner }),
     ...(o.infoWhitelist === undefined ? {} : { infoWhitelist: o.infoWhitelist }),
+    ...(o.envProperties === undefined ? {} : { envProperties: o.envProperties }),
   };
   // Created before the directory, whose first apply already calls back; it reads the directory only later.
   const waiters: RevisionWaiters = new RevisionWaiters(() => directory.revision);

@@ -17,6 +17,8 @@ import * as archiving from './commands/archiving.js';
 import * as replicate from './commands/replicate.js';
 import * as query from './commands/query.js';
 import * as archiverSync from './commands/archiver-sync.js';
+import * as bridge from './commands/bridge.js';
+import * as cast from './commands/cast.js';
 
 /** Build the program with every subcommand registered (tests call this without running it). */
 export function buildProgram(): Command {
@@ -24,7 +26,7 @@ export function buildProgram(): Command {
     .description('Fault-tolerant directory of EPICS process variables on etcd')
     .version('0.1.0')
     .showHelpAfterError();
-  for (const mod of [cluster, parse, upload, serve, archiver, demo, auth, security, db, archiverSync, archiving, replicate, query]) mod.register(program);
+  for (const mod of [cluster, parse, upload, serve, archiver, demo, auth, security, db, archiverSync, archiving, replicate, query, bridge, cast]) mod.register(program);
   return program;
 }
 

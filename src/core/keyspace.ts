@@ -45,6 +45,9 @@ export class Keyspace {
   /** `<root>alive/<ioc>`: present (bound to the uploader's lease) while the IOC is alive (Alive JSON). */
   alive(iocId: string): string { return `${this.alivePrefix}${escapeSegment(iocId)}`; }
 
+  /** `<root>bridge-sessions/<ioc>`: the RecCaster bridge session that may write the IOC's keys (leased). */
+  bridgeSession(iocId: string): string { return `${this.root}bridge-sessions/${escapeSegment(iocId)}`; }
+
   /** `<root>channels/<name>`: a channel as written through the API (StoredChannel JSON). */
   channel(name: string): string { return `${this.channelsPrefix}${escapeSegment(name)}`; }
   /** `<root>defs/properties/<name>`: a property definition (Definition JSON). */

@@ -1,6 +1,6 @@
 /**
  * `pvsync demo`: the whole system on one machine. Starts the local 3-member etcd cluster, `pvsync serve` on port
- * 8080 and an uploader for each example IOC under examples/, prints queries to try, and on Ctrl-C (SIGINT) or
+ * 8080, an uploader for each example IOC under examples/ (but `timing`, cast through two RecCaster bridges), prints queries to try, and on Ctrl-C (SIGINT) or
  * SIGTERM stops everything it started, in reverse order.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -101,7 +101,21 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   start('archive-reconcile', ['archive-reconcile', '--db', dbUrl, '--identity', 'komac-arch']);
   const examples = readdirSync(join(REPO, 'examples'), { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(REPO, 'examples', d.name, 'st.cmd'))).map((d) => d.name).sort();
-  for (const ex of examples) start(`uploader ${ex}`, ['upload', '--st-cmd', join(REPO, 'examples', ex, 'st.cmd'), '--ttl', String(opts.ttl)]);
+  // One example IOC goes through two RecCaster bridges instead of an uploader, as an unmodified reccaster IOC would
+  // (`pvsync cast` stands in for its reccaster module); either bridge may die, the IOC moves to the other.
+  const viaBridge = examples.includes('timing') ? 'timing' : undefined;
+  for (const ex of examples) {
+    if (ex !== viaBridge) start(`uploader ${ex}`, ['upload', '--st-cmd', join(REPO, 'examples', ex, 'st.cmd'), '--ttl', String(opts.ttl)]);
+  }
+  if (viaBridge !== undefined) {
+    for (const name of ['bridge-1', 'bridge-2']) {
+      start(name, ['bridge', '--name', name, '--bind', '127.0.0.1:0', '--announce', '127.255.255.255:5049', '--announce-interval', '5', '--ttl', String(opts.ttl)]);
+    }
+    const caster = spawn(process.execPath, [BIN, 'cast', '--st-cmd', join(REPO, 'examples', viaBridge, 'st.cmd')], {
+      stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PVSYNC_LOG_LEVEL: process.env['PVSYNC_LOG_LEVEL'] ?? 'warn' },
+    });
+    children.unshift({ name: `reccaster IOC ${viaBridge}`, child: caster }); // stopped last: the bridges mark it Inactive
+  }
 
   const base = `http://localhost:${opts.port}`;
   const ready = await waitFor(async () => {
@@ -113,6 +127,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   if (!ready) throw new PvsError('PVS_CLUSTER', `the server on port ${opts.port} did not become ready within 60 s (is the port taken?)`);
   const count = await fetch(`${base}/ChannelFinder/resources/channels/count`).then((r) => r.text());
   say(`${examples.length} example IOCs published ${count} channels; the API is at ${base}/ChannelFinder`);
+  if (viaBridge !== undefined) say(`IOC ${viaBridge} reached etcd through the RecCaster bridges bridge-1/bridge-2 (UDP 5049 announcements)`);
   process.stdout.write([
     '',
     'Try:',
@@ -133,6 +148,8 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     `  npx pvsync cluster status --state-dir ${cluster.stateDir}`,
     `  mariadb -h ${db.host} -P ${db.port} -u ${db.user} -p${db.password} pvsync -e 'SELECT name, status, archive FROM pv WHERE archive IS NOT NULL LIMIT 5'`,
     `  kill -9 <pid of an uploader>   # its channels turn Inactive within ${opts.ttl} s`,
+    `  curl '${base}/ChannelFinder/resources/channels?iocName=timing&~size=3'   # recceiverID: the bridge that wrote it`,
+    `  kill -9 <pid of that bridge>   # Inactive within ${opts.ttl} s, then Active again through the other bridge`,
     '',
     'Ctrl-C stops everything.',
     '',

@@ -26,6 +26,7 @@ interface ServeOptions extends SecurityFlags {
   host: string;
   owner: string;
   infoTags: readonly string[];
+  envProperties?: readonly string[];
   maxSize: number;
   defaultSize: number;
   authFile?: string;
@@ -56,6 +57,7 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
     .option('--owner <name>', 'owner of channels derived from IOCs', 'pvsync')
     .addOption(listOption('--info-tags <list>', 'info tags published as properties, comma-separated', { fallback: ['archive'] }))
+    .addOption(listOption('--env-properties <list>', 'IOC environment variables published as properties, VAR=property comma-separated (the recceiver\'s environment_vars)'))
     .addOption(numberOption('--max-size <n>', 'largest ~size a query may ask for (the result ceiling)', COUNT, { fallback: 1_000_000 }))
     .addOption(numberOption('--default-size <n>', 'page size when a query has no ~size (upstream: 10 000); at most --max-size', COUNT, { fallback: 10_000 }))
     .option('--auth-file <path>', 'users allowed to write: YAML/JSON with scrypt hashes (env PVSYNC_AUTH_FILE)', process.env['PVSYNC_AUTH_FILE'])
@@ -101,6 +103,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const runtime = createApiRuntime({
     client, keys, log, registry, httpLogger: log.child({ component: 'http' }),
     owner: opts.owner, infoWhitelist: [...opts.infoTags],
+    ...(opts.envProperties === undefined ? {} : { envProperties: envPropertyMap(opts.envProperties) }),
     limits: { defaultSize, maxSize },
     // Archiver HA over HTTP: status, switchover (ADMIN), and /archiver/* redirected to the active node.
     archiver: { service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup },
@@ -157,4 +160,15 @@ async function runServe(opts: ServeOptions): Promise<void> {
   log.info({ revision: mirror.revision, channels: directory.size }, 'directory ready');
   await app.listen({ port, host: opts.host });
   log.info({ port, host: opts.host }, 'listening');
+}
+
+/** `ENGINEER=Engineer,LOCATION=Location` → a map; a malformed entry is a PVS_CONFIG error naming it. */
+function envPropertyMap(items: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(\S+)$/.exec(item);
+    if (m === null) throw new PvsError('PVS_CONFIG', `--env-properties: expected VAR=property, got ${JSON.stringify(item)}`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
 }

@@ -19,6 +19,8 @@ export interface DerivationOptions {
   readonly owner?: string;
   /** Info tags published as properties of the same name (default ["archive"]). */
   readonly infoWhitelist?: readonly string[];
+  /** IOC environment variables published as properties: variable → property name (default none). */
+  readonly envProperties?: Readonly<Record<string, string>>;
   /**
    * Called after every apply with the names of the channels that may have changed in that revision, or with
    * null after a snapshot (the first apply, or the first after clear()): then anything may have changed.
@@ -71,7 +73,7 @@ export class Derivation {
 
   constructor(opts: DerivationOptions = {}) {
     this.owner = opts.owner ?? 'pvsync';
-    this.catalogue = propertyCatalogue(opts.infoWhitelist ?? ['archive']);
+    this.catalogue = propertyCatalogue(opts.infoWhitelist ?? ['archive'], opts.envProperties);
     this.whitelist = new Set(this.catalogue.map((p) => p.name));
     this.onApplied = opts.onApplied;
     const dropped = opts.onSlotDropped;

@@ -59,11 +59,21 @@ const MANAGED: readonly PropertySource[] = [
 /** Names of the properties pvsync manages itself (info-tag properties come on top). */
 export const MANAGED_PROPERTY_NAMES: readonly string[] = MANAGED.map((p) => p.name);
 
-/** The full catalogue for an info-tag whitelist; a whitelisted key that collides with a managed name is dropped. */
-export function propertyCatalogue(infoWhitelist: readonly string[]): readonly PropertySource[] {
-  const managed = new Set(MANAGED_PROPERTY_NAMES);
-  const infos = [...new Set(infoWhitelist)].filter((k) => k !== '' && !managed.has(k));
-  return [...MANAGED, ...infos.map((key) => ofRecord(key, (s) => infoValue(s.win.infos, key), true))];
+/**
+ * The full catalogue for an info-tag whitelist and an environment mapping (the recceiver's `environment_vars`:
+ * IOC environment variable → property name, read from the IOC's published env); a name that collides with a
+ * managed one (or an earlier one) is dropped.
+ */
+export function propertyCatalogue(infoWhitelist: readonly string[], envProperties: Readonly<Record<string, string>> = {}): readonly PropertySource[] {
+  const taken = new Set(MANAGED_PROPERTY_NAMES);
+  const envs: PropertySource[] = [];
+  for (const [variable, name] of Object.entries(envProperties)) {
+    if (name === '' || taken.has(name)) continue;
+    taken.add(name);
+    envs.push(iocLevel(name, (i) => v(i.info?.env[variable])));
+  }
+  const infos = [...new Set(infoWhitelist)].filter((k) => k !== '' && !taken.has(k));
+  return [...MANAGED, ...envs, ...infos.map((key) => ofRecord(key, (s) => infoValue(s.win.infos, key), true))];
 }
 
 function infoValue(infos: readonly string[], key: string): string | undefined {
