@@ -17,6 +17,8 @@ import type { DirectoryReader } from './directory-reader.js';
 import { errorBody, sendError } from './error-reply.js';
 import { installHttpMetrics } from './http-metrics.js';
 import { registerStatusRoutes } from './status-routes.js';
+import { registerConsole } from './console-static.js';
+import { registerIocRoutes } from './ioc-routes.js';
 import { registerServiceRoutes, type HealthReport, type ServiceInfo } from './service-routes.js';
 import { openApiDocument } from './openapi.js';
 import { registerHistoryRoutes, type HistoryDeps } from './history-routes.js';
@@ -51,6 +53,8 @@ export interface AppDeps {
    * ADMIN user of `writes.authenticate`, checked by the same guard and login limit as writes (always 401 without writes).
    */
   readonly archiver?: Omit<ArchiverRoutesOptions, 'authorizeSwitchover'>;
+  /** Directory of the built operator console (dist/console), served at `/console/` and `/`; none without. */
+  readonly consoleRoot?: string;
 }
 
 /** Default of AppDeps.bodyLimit. */
@@ -103,10 +107,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerDefinitionRoutes(app, deps.directory, limits);
   registerStatusRoutes(app, deps.directory);
   const writes = deps.writes;
-  if (writes !== undefined || deps.archiver !== undefined) {
+  if (writes === undefined && deps.archiver === undefined) registerIocRoutes(app, deps.directory);
+  else {
     // Not global: it only counts password checks, through the guard's createRateLimit(), one count for all its routes.
     void app.register(rateLimit, { global: false });
     const guard = createAuthGuard(app, writes?.authenticate ?? (async () => null), writes?.loginLimit);
+    registerIocRoutes(app, deps.directory, guard);
     if (writes !== undefined) void app.register(async (scope) => registerWriteRoutes(scope, deps.directory, writes, guard));
     if (deps.archiver !== undefined) {
       void app.register(archiverRoutes, { ...deps.archiver, authorizeSwitchover: guard.require('ADMIN', 'switch the active archiver over') });
@@ -117,5 +123,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const openapi = openApiDocument(deps.serviceInfo.version,
     { writes: deps.writes !== undefined, watch: deps.watch !== undefined, history: deps.history !== undefined });
   app.get('/api/v1/openapi.json', () => openapi);
+  if (deps.consoleRoot !== undefined) void app.register(async (scope) => registerConsole(scope, deps.consoleRoot as string));
   return app;
 }

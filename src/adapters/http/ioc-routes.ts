@@ -1,0 +1,98 @@
+/**
+ * Read routes the operator console needs beyond the ChannelFinder API: `GET /api/v1/iocs` (every IOC with its status,
+ * host, record count, last upload and configuration errors), `GET /api/v1/iocs/{iocId}` (one IOC with its
+ * environment, errors and a page of its records), and `GET /api/v1/whoami` (the user of the request's HTTP Basic
+ * credentials, so the console can show operator controls to those who may use them; 401 otherwise).
+ */
+import type { FastifyInstance } from 'fastify';
+import { iocDetail, iocSummaries } from '../../core/directory/ioc-summary.js';
+import { PvsError } from '../../core/errors.js';
+import type { AuthGuard } from './auth-guard.js';
+import type { DirectoryReader } from './directory-reader.js';
+
+/** Largest page of an IOC's records. */
+export const MAX_IOC_RECORDS_PAGE = 10_000;
+
+const summaryProps = {
+  iocId: { type: 'string' }, iocName: { type: 'string' }, hostName: { type: 'string' }, iocIP: { type: ['string', 'null'] },
+  status: { type: 'string' }, state: { type: ['string', 'null'] }, records: { type: 'integer' }, goneRecords: { type: 'integer' },
+  updatedAt: { type: ['string', 'null'] }, writer: { type: ['string', 'null'] }, errors: { type: 'integer' },
+  duplicateName: { type: 'boolean' },
+} as const;
+
+const detailSchema = {
+  type: 'object',
+  properties: {
+    ...summaryProps,
+    environment: { type: 'object', additionalProperties: { type: 'string' } },
+    errorList: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          code: { type: 'string' }, message: { type: 'string' }, file: { type: 'string' }, line: { type: 'integer' },
+          col: { type: 'integer' }, unreadable: { type: 'string' },
+        },
+      },
+    },
+    recordPage: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' }, type: { type: 'string' }, desc: { type: 'string' },
+          aliases: { type: 'array', items: { type: 'string' } }, file: { type: ['string', 'null'] },
+          line: { type: ['integer', 'null'] }, gone: { type: 'boolean' },
+        },
+      },
+    },
+    nextAfter: { type: ['string', 'null'] },
+  },
+} as const;
+
+/** Register the IOC routes (and whoami when a guard is given). */
+export function registerIocRoutes(app: FastifyInstance, directory: DirectoryReader, guard?: AuthGuard): void {
+  app.get('/api/v1/iocs', {
+    schema: {
+      response: {
+        200: {
+          type: 'object',
+          properties: { revision: { type: 'number' }, iocs: { type: 'array', items: { type: 'object', properties: summaryProps } } },
+        },
+      },
+    },
+  }, () => ({ revision: directory.revision, iocs: iocSummaries(directory.derivation.iocs) }));
+
+  app.get<{ Params: { id: string }; Querystring: { after?: string; size?: number } }>('/api/v1/iocs/:id', {
+    schema: {
+      querystring: {
+        type: 'object',
+        properties: { after: { type: 'string' }, size: { type: 'integer', minimum: 1, maximum: MAX_IOC_RECORDS_PAGE } },
+        additionalProperties: false,
+      },
+      response: { 200: detailSchema, 400: { $ref: 'errorBody#' }, 404: { $ref: 'errorBody#' } },
+    },
+  }, (req) => {
+    const d = iocDetail(directory.derivation.iocs, req.params.id, req.query.after ?? null, req.query.size ?? 500);
+    if (d === undefined) throw new PvsError('PVS_NOT_FOUND', `no IOC ${JSON.stringify(req.params.id)}`);
+    return d;
+  });
+
+  if (guard !== undefined) {
+    app.get('/api/v1/whoami', {
+      onRequest: guard.require('TAG', 'sign in'),
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            properties: { name: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } },
+              groups: { type: 'array', items: { type: 'string' } } },
+          },
+        },
+      },
+    }, (req) => {
+      const p = guard.principal(req);
+      return { name: p.name, roles: [...p.roles], groups: [...p.groups] };
+    });
+  }
+}
