@@ -38,6 +38,7 @@ describe('operator console in headless Chromium', () => {
   let bpm: PvsyncProcess;
   let harness: ArchiverHarness | undefined;
   let chrome: TestBrowser | undefined;
+  let launching: Promise<TestBrowser> | undefined;
   let client: Etcd3;
   const publishers: IocPublisher[] = [];
 
@@ -69,6 +70,8 @@ describe('operator console in headless Chromium', () => {
   };
 
   beforeAll(async () => {
+    launching = launchBrowser(); // starts while the server, IOCs and agents start
+    launching.catch(() => undefined); // awaited below
     const [port] = await freePorts(1);
     base = `http://127.0.0.1:${port}`;
     serve = startPvsync(['serve', '--port', String(port), '--host', '127.0.0.1', '--root', root, '--demo-auth',
@@ -97,10 +100,11 @@ describe('operator console in headless Chromium', () => {
       return r.body.iocs.length === 5 && r.body.iocs.every((i) => i.status === 'Active' && i.state === 'complete');
     }, 60_000);
     await until('archiver node a active', async () => (await harness!.service.status('ha')).active?.node === 'a', 60_000);
-    chrome = await launchBrowser();
+    chrome = await launching;
   });
 
   afterAll(async () => {
+    chrome ??= await launching?.catch(() => undefined); // a set-up that failed half-way still closes its browser
     await chrome?.close();
     await harness?.stop();
     await Promise.all(publishers.map((p) => p.stop()));

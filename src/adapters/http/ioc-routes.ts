@@ -5,7 +5,7 @@
  * credentials, so the console can show operator controls to those who may use them; 401 otherwise).
  */
 import type { FastifyInstance } from 'fastify';
-import { iocDetail, iocSummaries } from '../../core/directory/ioc-summary.js';
+import { iocDetail, iocSummaries, type IocSummary } from '../../core/directory/ioc-summary.js';
 import { PvsError } from '../../core/errors.js';
 import type { AuthGuard } from './auth-guard.js';
 import type { DirectoryReader } from './directory-reader.js';
@@ -52,6 +52,15 @@ const detailSchema = {
 
 /** Register the IOC routes (and whoami when a guard is given). */
 export function registerIocRoutes(app: FastifyInstance, directory: DirectoryReader, guard?: AuthGuard): void {
+  // Every open console asks each second: the list is made once per change of the directory (apply or clear).
+  let cached: { generation: number; body: { revision: number; iocs: IocSummary[] } } | null = null;
+  const list = (): { revision: number; iocs: IocSummary[] } => {
+    const generation = directory.derivation.generation;
+    if (cached?.generation !== generation) {
+      cached = { generation, body: { revision: directory.revision, iocs: iocSummaries(directory.derivation.iocs) } };
+    }
+    return cached.body;
+  };
   app.get('/api/v1/iocs', {
     schema: {
       response: {
@@ -61,7 +70,7 @@ export function registerIocRoutes(app: FastifyInstance, directory: DirectoryRead
         },
       },
     },
-  }, () => ({ revision: directory.revision, iocs: iocSummaries(directory.derivation.iocs) }));
+  }, list);
 
   app.get<{ Params: { id: string }; Querystring: { after?: string; size?: number } }>('/api/v1/iocs/:id', {
     schema: {
