@@ -102,13 +102,14 @@ export function ChannelsView(props: { query: string; selected: string | null }) 
           placeholder="SR01:* or ~name=SR*&pvStatus=Inactive&~tag=golden" aria-describedby="q-help" spellcheck=${false} />
         <button type="submit">Search</button>
         <p id="q-help" class="help">A name pattern (<code>*</code>, <code>?</code>, <code>|</code> between alternatives),
-          or ChannelFinder query parameters: <code>~name=</code>, <code>~tag=</code>, <code>property=value</code>, joined with <code>&amp;</code>.</p>
+          or ChannelFinder query parameters: <code>~name=</code>, <code>~tag=</code>, <code>property=value</code>, joined with <code>${'&'}</code>.</p>
       </form>
       <p aria-live="polite" class="summary" id="result-summary">${error !== '' ? html`<span class="bad" role="alert">${error}</span>`
         : page === null ? 'Loading…'
         : rows.length === 0 ? 'No channel matches.'
         : `Channels ${(from + 1).toLocaleString('en')}–${(from + rows.length).toLocaleString('en')}${total === null ? '' : ` of ${total.toLocaleString('en')}`}`}
-        <span class=${`live ${live}`} title="Watch stream">${live === 'live' ? ' · live' : ` · ${live}`}</span></p>
+        <span class=${`state-${live}`} title="Live updates from the watch stream">${live === 'live' ? ' · live'
+          : live === 'closed' ? ' · live updates unavailable' : ` · live updates ${live}`}</span></p>
       <p aria-live="polite" class="news" id="live-news">${news}</p>
       <nav aria-label="Result pages" class="pager">
         <button type="button" disabled=${cursors.length === 1} onClick=${() => setCursors([null])}>First page</button>

@@ -41,6 +41,8 @@ describe('operator console in headless Chromium', () => {
   let launching: Promise<TestBrowser> | undefined;
   let client: Etcd3;
   const publishers: IocPublisher[] = [];
+  let first = ''; // the archiver node that won the first election, and the other one
+  let other = '';
 
   const api = async <T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> => {
     const r = await fetch(`${base}${path}`, init);
@@ -99,7 +101,11 @@ describe('operator console in headless Chromium', () => {
       const r = await api<{ iocs: { status: string; state: string }[] }>('/api/v1/iocs');
       return r.body.iocs.length === 5 && r.body.iocs.every((i) => i.status === 'Active' && i.state === 'complete');
     }, 60_000);
-    await until('archiver node a active', async () => (await harness!.service.status('ha')).active?.node === 'a', 60_000);
+    await until('an archiver node active', async () => {
+      first = (await harness!.service.status('ha')).active?.node ?? '';
+      return first !== '';
+    }, 60_000);
+    other = first === 'a' ? 'b' : 'a';
     chrome = await launching;
   });
 
@@ -179,7 +185,7 @@ describe('operator console in headless Chromium', () => {
     const channelsPage = await newPage();
     const iocsPage = await newPage();
     await channelsPage.goto(`${base}/console/#/channels?q=${encodeURIComponent('LINAC:BPM0*')}`);
-    await channelsPage.locator('.live.live').waitFor(); // the watch stream is open
+    await channelsPage.locator('.state-live').waitFor(); // the watch stream is open
     await channelsPage.locator('tbody tr[data-channel]').first().waitFor();
     await iocsPage.goto(`${base}/console/#/iocs`);
     await iocsPage.locator('tr[data-ioc="linac-bpm@ioc-linac1"]').waitFor();
@@ -212,19 +218,19 @@ describe('operator console in headless Chromium', () => {
   it('lets an ADMIN switch the archiver over from the page, and shows the new active node', async () => {
     const page = await newPage();
     await page.goto(`${base}/console/#/archiver`);
-    await page.locator('[data-active="a"]').waitFor();
+    await page.locator(`[data-active="${first}"]`).waitFor();
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByLabel('User').fill('admin');
     await page.getByLabel('Password').fill('adminPass');
     await page.getByLabel('Password').press('Enter');
     await page.getByText('Signed in as').waitFor();
-    await page.locator('tr[data-node="b"] [data-col="role"]').getByText('standby').waitFor();
+    await page.locator(`tr[data-node="${other}"] [data-col="role"]`).getByText('standby').waitFor();
     await screenshot(page, 'archiver');
-    await page.getByRole('button', { name: 'Switch over to b' }).click();
-    await page.getByRole('button', { name: 'Confirm switchover to b' }).click();
-    await page.locator('[data-active="b"]').waitFor({ timeout: 15_000 });
-    expect((await harness!.service.status('ha')).active?.node).toBe('b');
-    await page.getByRole('status').getByText(/Switched over from a to b/).waitFor();
+    await page.getByRole('button', { name: `Switch over to ${other}` }).click();
+    await page.getByRole('button', { name: `Confirm switchover to ${other}` }).click();
+    await page.locator(`[data-active="${other}"]`).waitFor({ timeout: 15_000 });
+    expect((await harness!.service.status('ha')).active?.node).toBe(other);
+    await page.getByRole('status').getByText(`Switched over from ${first} to ${other}`).waitFor();
     // The timeline lists the switchover with its duration.
     await until('timeline shows the switchover', async () =>
       (await page.locator('section[aria-labelledby="h-timeline"] tbody tr').allTextContents()).some((t) => /switchover/.test(t) && /\d+ ms/.test(t)),
@@ -237,7 +243,7 @@ describe('operator console in headless Chromium', () => {
   it('shows no switchover button to anonymous or non-ADMIN users, and the API refuses them', async () => {
     const page = await newPage();
     await page.goto(`${base}/console/#/archiver`);
-    await page.locator('tr[data-node="a"]').waitFor();
+    await page.locator(`tr[data-node="${first}"]`).waitFor();
     await page.getByText('Sign in as an ADMIN user').waitFor();
     expect(await page.getByRole('button', { name: /Switch over/ }).count()).toBe(0);
     await page.getByRole('button', { name: 'Sign in' }).click();

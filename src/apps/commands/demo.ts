@@ -92,6 +92,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   if (!ready) throw new PvsError('PVS_CLUSTER', `the server on port ${opts.port} did not become ready within 60 s (is the port taken?)`);
   const count = await fetch(`${base}/ChannelFinder/resources/channels/count`).then((r) => r.text());
   say(`${examples.length} example IOCs published ${count} channels; the API is at ${base}/ChannelFinder`);
+  say(`the operator console is at ${base}/console/ (sign in as admin / adminPass to switch the archiver over)`);
   process.stdout.write([
     '',
     'Try:',
