@@ -2,15 +2,15 @@
  * Configuration of `pvsync archiver-agent`: command-line options override PVSYNC_ARCHIVER_* environment variables,
  * which override a YAML/JSON config file (`--config`), which overrides defaults. Validated once with zod.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { loadConfigFileSync } from '../adapters/yaml/config-file.js';
 import { DEFAULT_HEALTH_POLICY } from '../core/election/health.js';
 import { SWITCHOVER_HOLD_BACK_MS } from '../core/election/decide.js';
 import { defaultMarginMs } from '../core/election/lease-clock.js';
 import { PvsError } from '../core/errors.js';
 import { ROOT } from '../core/keyspace.js';
 import type { AgentConfig } from './archiver-agent.js';
+import { POSITIVE_SECONDS, parseList, zValue } from './option-values.js';
 
 /** The agent's settings as options, environment and file give them (all optional until merged). */
 export interface RawAgentSettings {
@@ -49,13 +49,14 @@ export interface ResolvedAgentSettings {
   readonly endpoints: readonly string[] | undefined;
 }
 
-const seconds = z.coerce.number().positive();
+const seconds = zValue(POSITIVE_SECONDS);
+const nonNegativeSeconds = zValue({ kind: 'seconds', min: 0 });
 const FileSchema = z.object({
   node: z.string(), group: z.string(), root: z.string(), ttl: seconds, margin: seconds,
   start: z.array(z.string()), stop: z.array(z.string()), hookTimeout: seconds,
   health: z.object({
     url: z.string(), cmd: z.string(), disk: z.string(), pidFile: z.string(),
-    interval: seconds, grace: z.coerce.number().nonnegative(), timeout: seconds,
+    interval: seconds, grace: nonNegativeSeconds, timeout: seconds,
   }).partial(),
   mgmtUrl: z.string(), retrievalUrl: z.string(), dataRetrievalUrl: z.string(), watchdogFile: z.string(),
   endpoints: z.union([z.string(), z.array(z.string())]),
@@ -63,15 +64,7 @@ const FileSchema = z.object({
 
 /** Read a config file (YAML or JSON) into raw settings. */
 export function readAgentConfigFile(path: string): RawAgentSettings {
-  let data: unknown;
-  try {
-    data = parseYaml(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new PvsError('PVS_CONFIG', `cannot read archiver config ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  const r = FileSchema.safeParse(data ?? {});
-  if (!r.success) throw new PvsError('PVS_CONFIG', `archiver config ${path}: ${z.prettifyError(r.error)}`);
-  const { health, ...rest } = r.data;
+  const { health, ...rest } = loadConfigFileSync(path, FileSchema, { what: 'archiver config', empty: {} });
   return {
     ...rest, healthUrl: health?.url, healthCmd: health?.cmd, healthDisk: health?.disk, healthPidFile: health?.pidFile,
     healthInterval: health?.interval, healthGrace: health?.grace, healthTimeout: health?.timeout,
@@ -107,7 +100,7 @@ const MergedSchema = z.object({
   node: z.string({ error: '--node (or PVSYNC_ARCHIVER_NODE) is required' }).min(1),
   group: z.string().min(1),
   root: z.string().endsWith('/'),
-  ttl: seconds.min(2, 'the etcd minimum lease TTL is 2 s'),
+  ttl: seconds.pipe(z.number().min(2, 'the etcd minimum lease TTL is 2 s')),
   margin: seconds.optional(),
   start: z.array(z.string().min(1)).min(1, 'at least one --start command is required'),
   stop: z.array(z.string().min(1)).min(1, 'at least one --stop command is required'),
@@ -117,7 +110,7 @@ const MergedSchema = z.object({
   healthDisk: z.string().optional(),
   healthPidFile: z.string().min(1).optional(),
   healthInterval: seconds,
-  healthGrace: z.coerce.number().nonnegative(),
+  healthGrace: nonNegativeSeconds,
   healthTimeout: seconds,
   mgmtUrl: z.url().optional(),
   retrievalUrl: z.url().optional(),
@@ -135,6 +128,12 @@ function pick<T>(...vals: Array<T | undefined>): T | undefined {
   return undefined;
 }
 
+/** A setting as the user can give it: `--hook-timeout (or PVSYNC_ARCHIVER_HOOK_TIMEOUT)` for `hookTimeout`. */
+function settingName(key: string): string {
+  const words = key.replace(/[A-Z]/g, (c) => ` ${c}`).toLowerCase().split(' ');
+  return `--${words.join('-')} (or PVSYNC_ARCHIVER_${words.join('_').toUpperCase()})`;
+}
+
 /** Merge options over environment over file over defaults, and validate. */
 export function resolveAgentSettings(cli: RawAgentSettings, env: RawAgentSettings, file: RawAgentSettings): ResolvedAgentSettings {
   const keys = Object.keys(MergedSchema.shape) as Array<keyof RawAgentSettings>;
@@ -145,14 +144,18 @@ export function resolveAgentSettings(cli: RawAgentSettings, env: RawAgentSetting
     merged[k] = Array.isArray(v) && v.length === 0 ? pick(env[k], file[k]) ?? v : v;
   }
   const r = MergedSchema.safeParse(merged);
-  if (!r.success) throw new PvsError('PVS_CONFIG', `archiver-agent: ${z.prettifyError(r.error)}`);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const key = String(issue?.path[0] ?? '');
+    throw new PvsError('PVS_CONFIG', `archiver-agent: ${key === '' ? '' : `${settingName(key)}: `}${issue?.message ?? 'invalid settings'}`);
+  }
   const c = r.data;
   const ttlMs = c.ttl * 1000;
   const marginMs = c.margin === undefined ? defaultMarginMs(ttlMs) : Math.round(c.margin * 1000);
   if (marginMs >= ttlMs) throw new PvsError('PVS_CONFIG', `archiver-agent: --margin must be below --ttl`);
   const endpointsRaw = pick(cli.endpoints, env.endpoints, file.endpoints);
   const endpoints = endpointsRaw === undefined ? undefined
-    : (typeof endpointsRaw === 'string' ? endpointsRaw.split(',') : [...endpointsRaw]).map((s) => s.trim()).filter((s) => s !== '');
+    : (typeof endpointsRaw === 'string' ? parseList('endpoints', endpointsRaw) : endpointsRaw.map((s) => s.trim()).filter((s) => s !== ''));
   return {
     agent: {
       node: c.node, group: c.group, root: c.root, ttlS: c.ttl, marginMs,

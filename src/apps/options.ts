@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { EtcdSecurity } from '../adapters/etcd/client.js';
 import { PvsError, messageOf } from '../core/errors.js';
+import { listOption, parseList } from './option-values.js';
 
 /** Client endpoints of the local cluster described by etcd-cluster.yml. */
 export const DEFAULT_ENDPOINTS = ['http://127.0.0.1:2379', 'http://127.0.0.1:22379', 'http://127.0.0.1:32379'];
@@ -32,7 +33,7 @@ export interface SecurityFlags {
 
 /** Add `--endpoints LIST` and the etcd TLS and login options to a command. */
 export function withEndpoints(cmd: Command): Command {
-  cmd.option('--endpoints <list>', 'etcd client URLs, comma-separated (env PVSYNC_ENDPOINTS)');
+  cmd.addOption(listOption('--endpoints <list>', 'etcd client URLs, comma-separated (env PVSYNC_ENDPOINTS)'));
   for (const o of SECURITY_OPTIONS) cmd.option(`${o.flag} ${o.arg}`, `${o.help} (env ${o.env})`);
   return cmd;
 }
@@ -41,14 +42,18 @@ export function withEndpoints(cmd: Command): Command {
  * The endpoints to use: the option, else PVSYNC_ENDPOINTS, else the local cluster. A bare `host:port` gets
  * `defaultScheme` (https when TLS options are given).
  */
-export function resolveEndpoints(opt: string | undefined, defaultScheme: 'http' | 'https' = 'http'): string[] {
-  const raw = opt ?? process.env['PVSYNC_ENDPOINTS'];
-  if (raw === undefined || raw.trim() === '') {
+export function resolveEndpoints(opt: EndpointsFlag, defaultScheme: 'http' | 'https' = 'http'): string[] {
+  const env = process.env['PVSYNC_ENDPOINTS'];
+  const list = typeof opt === 'string' ? parseList('--endpoints', opt)
+    : opt ?? (env === undefined ? [] : parseList('PVSYNC_ENDPOINTS', env));
+  if (list.length === 0) {
     return DEFAULT_ENDPOINTS.map((u) => (defaultScheme === 'https' ? u.replace(/^http:/, 'https:') : u));
   }
-  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '')
-    .map((s) => (/^[a-z]+:\/\//.test(s) ? s : `${defaultScheme}://${s}`));
+  return list.map((s) => (/^[a-z]+:\/\//.test(s) ? s : `${defaultScheme}://${s}`));
 }
+
+/** `--endpoints` as commander hands it over (a list) or as a caller spells it (comma-separated). */
+export type EndpointsFlag = string | readonly string[] | undefined;
 
 /** Where and how to reach etcd: endpoints and, for a secured cluster, the TLS material and login. */
 export interface EtcdConnection {
@@ -60,7 +65,7 @@ export interface EtcdConnection {
  * Resolve `--endpoints` and the security options (flags over PVSYNC_ETCD_* variables), reading and checking every
  * file now: a missing, unreadable, expired or mismatched file is a PVS_CONFIG error naming the flag and the file.
  */
-export function resolveEtcd(opts: SecurityFlags & { endpoints?: string | undefined }, env: NodeJS.ProcessEnv = process.env): EtcdConnection {
+export function resolveEtcd(opts: SecurityFlags & { endpoints?: EndpointsFlag }, env: NodeJS.ProcessEnv = process.env): EtcdConnection {
   const security = resolveSecurity(opts, env);
   const tls = security?.ca !== undefined || security?.cert !== undefined;
   const endpoints = resolveEndpoints(opts.endpoints, tls ? 'https' : 'http');

@@ -29,6 +29,9 @@ export const ERROR_CODES = {
   PVS_PROTOCOL_LOCAL: 'this side tried an illegal protocol transition (a bug)',
   PVS_ARCHIVER_NO_ACTIVE: 'no archiver node is active in the group (failover under way, or no healthy node)',
   PVS_ARCHIVER_SWITCHOVER: 'a switchover was refused (unknown, unhealthy or already active target) or did not complete in time',
+  PVS_MARIADB: 'the local MariaDB server could not be started, stopped or checked (or MariaDB is not installed)',
+  PVS_MARIADB_UNAVAILABLE: 'MariaDB could not be reached or refused a statement; retry later',
+  PVS_SYNC_FENCED: 'a newer archiver-sync writer owns the relational mirror: this one was deposed and wrote nothing',
   PVS_INTERNAL: 'an unexpected internal failure (a bug)',
 } as const;
 

@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { loadClusterSpec, memberFlags, type ClusterSpec } from '../../src/adapters/local-etcd/cluster-spec.js';
+import { memberFlags, type ClusterSpec } from '../../src/adapters/local-etcd/cluster-spec.js';
 import { probeHealth, probeStatus } from '../../src/adapters/local-etcd/member-probe.js';
 import { CLUSTER_YML, testEtcdBin } from './start-cluster.js';
+import { loadClusterSpec } from '../../src/apps/config-files.js';
 
 const run = promisify(execFile);
 const PREFIX = 'pvsync-nt';

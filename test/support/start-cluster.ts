@@ -7,10 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadClusterSpec, type ClusterSpec } from '../../src/adapters/local-etcd/cluster-spec.js';
+import type { ClusterSpec } from '../../src/adapters/local-etcd/cluster-spec.js';
 import { ensureEtcd } from '../../src/adapters/local-etcd/install.js';
 import { LocalCluster } from '../../src/adapters/local-etcd/local-cluster.js';
 import { freePorts } from './free-ports.js';
+import { loadClusterSpec } from '../../src/apps/config-files.js';
 
 /** etcd-cluster.yml at the repository root. */
 export const CLUSTER_YML = fileURLToPath(new URL('../../etcd-cluster.yml', import.meta.url));

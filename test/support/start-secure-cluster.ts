@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { createEtcdClient, type EtcdSecurity } from '../../src/adapters/etcd/client.js';
-import { loadClusterSpec } from '../../src/adapters/local-etcd/cluster-spec.js';
 import { applyRolePlan } from '../../src/adapters/etcd/etcd-auth.js';
 import { LocalCluster, clusterTlsFiles } from '../../src/adapters/local-etcd/local-cluster.js';
 import { OpensslCa } from '../../src/adapters/pki/openssl.js';
@@ -18,6 +17,7 @@ import { enableClusterAuth, prepareClusterTls, rootSecurity, tlsDirOf } from '..
 import { rolePlan, type Identity, type RolePlan } from '../../src/core/security/roles.js';
 import { freePorts } from './free-ports.js';
 import { CLUSTER_YML, specOnPorts, stopOnce, testEtcdBin } from './start-cluster.js';
+import { loadClusterSpec } from '../../src/apps/config-files.js';
 
 /** Files of one component's identity, as the CLI takes them (`--etcd-ca`, `--etcd-cert`, `--etcd-key`, …). */
 export interface IdentityFiles {

@@ -6,10 +6,8 @@
  * Password checks run one at a time, so that a flood of them costs at most one core.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
-import { AuthFileSchema, principal, type AuthFile, type Principal } from '../../core/auth/principal.js';
-import { PvsError, messageOf } from '../../core/errors.js';
+import { principal, type AuthFile, type Principal } from '../../core/auth/principal.js';
+import { PvsError } from '../../core/errors.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
 const CACHE_MAX = 1024;
@@ -60,28 +58,6 @@ export class Authenticator {
     this.checking = run.catch(() => undefined);
     return run;
   }
-}
-
-/** Read and validate an auth file (YAML or JSON); PVS_CONFIG naming the file and the field when it is wrong. */
-export async function loadAuthFile(path: string): Promise<AuthFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new PvsError('PVS_CONFIG', `auth file ${path}: ${messageOf(err)}`, { cause: err });
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new PvsError('PVS_CONFIG', `auth file ${path}: not YAML/JSON: ${messageOf(err)}`, { cause: err });
-  }
-  const r = AuthFileSchema.safeParse(raw);
-  if (!r.success) {
-    const msg = r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ');
-    throw new PvsError('PVS_CONFIG', `auth file ${path}: ${msg}`);
-  }
-  return r.data;
 }
 
 /**

@@ -14,7 +14,7 @@ import { sharedSchemas } from './cf-schemas.js';
 import { registerChannelRoutes } from './channel-routes.js';
 import { registerDefinitionRoutes } from './definition-routes.js';
 import type { DirectoryReader } from './directory-reader.js';
-import { errorBody, sendError } from './error-reply.js';
+import { replyError, sendError } from './error-reply.js';
 import { installHttpMetrics } from './http-metrics.js';
 import { registerStatusRoutes } from './status-routes.js';
 import { registerConsole } from './console-static.js';
@@ -98,7 +98,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody(404, `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`, request.url)));
+    replyError(reply, request.url, 404, 'PVS_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`));
 
   const limits = deps.limits ?? DEFAULT_LIMITS;
   installHttpMetrics(app, deps.registry, deps.directory);

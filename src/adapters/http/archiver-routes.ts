@@ -3,13 +3,13 @@
  * `GET /api/v1/archiver/status`, `POST /api/v1/archiver/switchover`, and `/archiver/{mgmt|retrieval|data}/…`
  * redirected (307, method and body kept) to the active node's published URLs, so clients keep one address.
  */
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Endpoints } from '../../core/election/records.js';
 import type { ArchiverService } from '../../core/election/service.js';
 import type { GroupTimeline } from '../../core/election/timeline.js';
-import { isPvsError, type ErrorCode } from '../../core/errors.js';
 import type { RequestGuard } from './auth-guard.js';
-import { errorBody, publicMessage } from './error-reply.js';
+import { errorBodyShape } from './cf-schemas.js';
+import { replyError, sendError } from './error-reply.js';
 
 /** Options of the plugin. */
 export interface ArchiverRoutesOptions {
@@ -80,35 +80,7 @@ const timelineSchema = {
   },
 } as const;
 
-/** The project's error body `{error, message, status, path}` plus the stable `code` to match on. */
-const errorSchema = {
-  type: 'object',
-  properties: {
-    error: { type: 'string' }, message: { type: 'string' }, status: { type: 'integer' }, path: { type: 'string' },
-    code: { type: 'string' },
-  },
-} as const;
-
-/** HTTP status of each error code these routes can answer with. */
-const STATUS_OF: Partial<Record<ErrorCode, number>> = {
-  PVS_ARCHIVER_NO_ACTIVE: 503,
-  PVS_ARCHIVER_SWITCHOVER: 409,
-  PVS_AUTH: 401,
-  PVS_RATE_LIMITED: 429, // Retry-After set by the guard
-  PVS_ETCD_UNAVAILABLE: 503,
-  PVS_ETCD_DATA: 502,
-};
-
-function sendError(reply: FastifyReply, url: string, err: unknown): FastifyReply {
-  if (!isPvsError(err)) throw err;
-  const status = STATUS_OF[err.code] ?? 500;
-  if (status === 401) reply.header('www-authenticate', 'Basic realm="ChannelFinder"');
-  return replyError(reply, url, status, err.code, status >= 500 ? publicMessage(err) : err.message);
-}
-
-function replyError(reply: FastifyReply, url: string, status: number, code: ErrorCode, message: string): FastifyReply {
-  return reply.code(status).type('application/json').send({ ...errorBody(status, message, url), code });
-}
+const errorSchema = errorBodyShape;
 
 /** Which published URL each `/archiver/<kind>/` prefix maps to. */
 const KIND_TO_ENDPOINT = { mgmt: 'mgmt', retrieval: 'retrieval', data: 'dataRetrieval' } as const satisfies Record<string, keyof Endpoints>;
@@ -123,19 +95,15 @@ export function redirectTarget(base: string, rest: string, query: string): strin
 /** The plugin. Register it with `app.register(archiverRoutes, { service, defaultGroup })`. */
 export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (app, opts) => {
   const maxMs = opts.maxSwitchoverMs ?? 10_000;
+  // This plugin's scope answers every error (its guard's refusals, schema validation) with the one error body.
+  app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
 
   app.get<{ Querystring: { group?: string } }>('/api/v1/archiver/status', {
     schema: {
       querystring: { type: 'object', properties: { group: { type: 'string', minLength: 1 } }, additionalProperties: false },
       response: { 200: statusSchema, '5xx': errorSchema },
     },
-  }, async (req, reply) => {
-    try {
-      return await opts.service.status(req.query.group ?? opts.defaultGroup);
-    } catch (err) {
-      return sendError(reply, req.url, err);
-    }
-  });
+  }, async (req) => opts.service.status(req.query.group ?? opts.defaultGroup));
 
   const timeline = opts.timeline;
   if (timeline !== undefined) {
@@ -144,25 +112,12 @@ export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (
         querystring: { type: 'object', properties: { group: { type: 'string', minLength: 1 } }, additionalProperties: false },
         response: { 200: timelineSchema, '5xx': errorSchema },
       },
-    }, async (req, reply) => {
-      try {
-        return await timeline(req.query.group ?? opts.defaultGroup);
-      } catch (err) {
-        return sendError(reply, req.url, err);
-      }
-    });
+    }, async (req) => timeline(req.query.group ?? opts.defaultGroup));
   }
 
   app.post<{ Body: { group?: string; to?: string; timeoutMs?: number } | undefined }>('/api/v1/archiver/switchover', {
     // Credentials before the body: a refusal is answered here, and fastify then neither reads nor parses the body.
-    onRequest: async (req, reply) => {
-      try {
-        await opts.authorizeSwitchover(req, reply);
-      } catch (err) {
-        return sendError(reply, req.url, err);
-      }
-      return undefined;
-    },
+    onRequest: async (req, reply) => opts.authorizeSwitchover(req, reply),
     schema: {
       body: {
         type: ['object', 'null'],
@@ -184,13 +139,9 @@ export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (
         '4xx': errorSchema, '5xx': errorSchema,
       },
     },
-  }, async (req, reply) => {
+  }, async (req) => {
     const body = req.body ?? {};
-    try {
-      return await opts.service.switchover(body.group ?? opts.defaultGroup, body.to, body.timeoutMs ?? Math.min(5000, maxMs));
-    } catch (err) {
-      return sendError(reply, req.url, err);
-    }
+    return opts.service.switchover(body.group ?? opts.defaultGroup, body.to, body.timeoutMs ?? Math.min(5000, maxMs));
   });
 
   app.route<{ Params: { kind: string; '*': string }; Querystring: { group?: string } }>({
@@ -201,18 +152,14 @@ export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (
       const kind = req.params.kind as keyof typeof KIND_TO_ENDPOINT;
       const qIndex = req.url.indexOf('?');
       const query = qIndex < 0 ? '' : req.url.slice(qIndex);
-      try {
-        const s = await opts.service.status(opts.defaultGroup);
-        const base = s.active?.endpoints[KIND_TO_ENDPOINT[kind]];
-        if (s.active === null || base === undefined) {
-          return await replyError(reply.header('retry-after', '1'), req.url, 503, 'PVS_ARCHIVER_NO_ACTIVE',
-            s.active === null ? 'no archiver node is active' : `the active node publishes no ${kind} URL`);
-        }
-        return await reply.code(307).header('x-pvsync-archiver-node', s.active.node)
-          .redirect(redirectTarget(base, req.params['*'], query), 307);
-      } catch (err) {
-        return sendError(reply, req.url, err);
+      const s = await opts.service.status(opts.defaultGroup);
+      const base = s.active?.endpoints[KIND_TO_ENDPOINT[kind]];
+      if (s.active === null || base === undefined) {
+        return replyError(reply.header('retry-after', '1'), req.url, 503, 'PVS_ARCHIVER_NO_ACTIVE',
+          s.active === null ? 'no archiver node is active' : `the active node publishes no ${kind} URL`);
       }
+      return reply.code(307).header('x-pvsync-archiver-node', s.active.node)
+        .redirect(redirectTarget(base, req.params['*'], query), 307);
     },
   });
 };

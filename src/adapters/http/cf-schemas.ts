@@ -44,18 +44,24 @@ export const cfChannelSchema = {
 /** A list of channels. */
 export const cfChannelListSchema = { type: 'array', items: { $ref: 'cfChannel#' } } as const;
 
-/** The error body of every failed request: `{error, message, status, path}` (Spring's fields, minus timestamp). */
-export const errorBodySchema = {
-  $id: 'errorBody',
+/**
+ * The error body of every failed request: `{error, message, status, path}` (Spring's fields, minus timestamp), plus
+ * the stable `code` under /api/ and /archiver/ (error-reply.ts decides). Inline form, for plugins used on their own.
+ */
+export const errorBodyShape = {
   type: 'object',
   properties: {
     error: { type: 'string' },
     message: { type: 'string' },
     status: { type: 'integer' },
     path: { type: 'string' },
+    code: { type: 'string' },
   },
   required: ['error', 'message', 'status', 'path'],
 } as const;
+
+/** errorBodyShape registered as `errorBody#` for the routes' `$ref`s. */
+export const errorBodySchema = { $id: 'errorBody', ...errorBodyShape } as const;
 
 /** Every schema to add to an app, in dependency-free order (fast-json-stringify resolves refs lazily). */
 export const sharedSchemas = [cfPropertySchema, cfTagSchema, cfChannelSchema, errorBodySchema] as const;

@@ -2,9 +2,8 @@
  * The description of a local etcd cluster (etcd-cluster.yml): members, ports and timing, validated with zod, and the
  * etcd 3.4 command-line flags each member runs with. deploy/ carries the same flags for real hosts.
  */
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { checkConfig } from '../../core/config-check.js';
 import { PvsError } from '../../core/errors.js';
 
 const port = z.number().int().min(1).max(65535);
@@ -56,30 +55,7 @@ export type MemberSpec = z.output<typeof MemberSpecSchema>;
 
 /** Validate a parsed document; errors are PVS_CONFIG naming the source and each failing field path. */
 export function parseClusterSpec(value: unknown, source: string): ClusterSpec {
-  const result = ClusterSpecSchema.safeParse(value);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const field = issue.path.length === 0 ? '(document)' : issue.path.map(String).join('.');
-    return `${field}: ${issue.message}`;
-  });
-  throw new PvsError('PVS_CONFIG', `${source}: ${problems.join('; ')}`);
-}
-
-/** Read and validate a YAML cluster description (etcd-cluster.yml). */
-export async function loadClusterSpec(path: string): Promise<ClusterSpec> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new PvsError('PVS_CONFIG', `${path}: cannot read the cluster description`, { cause: err });
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new PvsError('PVS_CONFIG', `${path}: not valid YAML: ${(err as Error).message}`, { cause: err });
-  }
-  return parseClusterSpec(doc, path);
+  return checkConfig(ClusterSpecSchema, value, source);
 }
 
 /** The member called `name`, or a PVS_CLUSTER error listing the known names. */

@@ -15,13 +15,14 @@ import {
   agentSettingsFromEnv, readAgentConfigFile, resolveAgentSettings, type RawAgentSettings,
 } from '../archiver-config.js';
 import { rootLogger } from '../logger.js';
+import { POSITIVE_SECONDS, numberOption } from '../option-values.js';
 import { resolveEtcd, withEndpoints, type SecurityFlags } from '../options.js';
 
 interface AgentOpts extends SecurityFlags {
-  node?: string; group?: string; root?: string; ttl?: string; margin?: string; start?: string[]; stop?: string[];
-  hookTimeout?: string; healthUrl?: string; healthCmd?: string; healthDisk?: string; healthPidFile?: string;
-  healthInterval?: string; healthGrace?: string; healthTimeout?: string; mgmtUrl?: string; retrievalUrl?: string;
-  dataRetrievalUrl?: string; watchdogFile?: string; endpoints?: string; config?: string;
+  node?: string; group?: string; root?: string; ttl?: number; margin?: number; start?: string[]; stop?: string[];
+  hookTimeout?: number; healthUrl?: string; healthCmd?: string; healthDisk?: string; healthPidFile?: string;
+  healthInterval?: number; healthGrace?: number; healthTimeout?: number; mgmtUrl?: string; retrievalUrl?: string;
+  dataRetrievalUrl?: string; watchdogFile?: string; endpoints?: readonly string[]; config?: string;
 }
 
 function envStrings(): Record<string, string> {
@@ -40,7 +41,7 @@ async function runAgent(o: AgentOpts): Promise<void> {
   };
   const file = o.config === undefined ? {} : readAgentConfigFile(o.config);
   const s = resolveAgentSettings(cli, agentSettingsFromEnv(process.env), file);
-  const { endpoints, security } = resolveEtcd({ ...o, endpoints: s.endpoints?.join(',') });
+  const { endpoints, security } = resolveEtcd({ ...o, endpoints: s.endpoints });
   const log = rootLogger('pvsync-archiver-agent');
   const baseEnv = envStrings();
   const checks: ScopedCheck[] = [];
@@ -71,7 +72,7 @@ async function runAgent(o: AgentOpts): Promise<void> {
 }
 
 /** A client from `--endpoints` and the security options (files checked first). */
-function openClient(o: SecurityFlags & { endpoints?: string }): Etcd3 {
+function openClient(o: SecurityFlags & { endpoints?: readonly string[] }): Etcd3 {
   const { endpoints, security } = resolveEtcd(o);
   return createEtcdClient(endpoints, security === undefined ? {} : { security });
 }
@@ -103,18 +104,18 @@ export function register(program: Command): void {
     .option('--node <name>', 'this node\'s name (env PVSYNC_ARCHIVER_NODE)')
     .option('--group <name>', 'archiver group (default "default")')
     .option('--root <prefix>', 'etcd key root (default /pvsync/v1/)')
-    .option('--ttl <seconds>', 'election lease TTL (default 5, minimum 2)')
-    .option('--margin <seconds>', 'stop services this long before the lease can expire (default 30% of TTL, >= 0.5)')
+    .addOption(numberOption('--ttl <seconds>', 'election lease TTL (default 5, minimum 2)', { kind: 'seconds', min: 2 }))
+    .addOption(numberOption('--margin <seconds>', 'stop services this long before the lease can expire (default 30% of TTL, >= 0.5)', POSITIVE_SECONDS))
     .option('--start <cmd...>', 'start hooks, run in order on election')
     .option('--stop <cmd...>', 'stop hooks, run in order on loss, shutdown or failed health')
-    .option('--hook-timeout <seconds>', 'time limit of each hook (default 60)')
+    .addOption(numberOption('--hook-timeout <seconds>', 'time limit of each hook (default 60)', POSITIVE_SECONDS))
     .option('--health-url <url>', 'healthy while GET answers 2xx (counts while active)')
     .option('--health-cmd <cmd>', 'healthy while the command exits 0 (counts always)')
     .option('--health-disk <path:minbytes>', 'healthy while the file system has this much free (K/M/G/T suffixes)')
     .option('--health-pid-file <file>', 'healthy while the pid in the file runs (counts while active)')
-    .option('--health-interval <seconds>', 'between health rounds (default 2)')
-    .option('--health-grace <seconds>', 'ignore service checks this long after start hooks (default 30)')
-    .option('--health-timeout <seconds>', 'time limit of one HTTP or command check (default 2)')
+    .addOption(numberOption('--health-interval <seconds>', 'between health rounds (default 2)', POSITIVE_SECONDS))
+    .addOption(numberOption('--health-grace <seconds>', 'ignore service checks this long after start hooks (default 30)', { kind: 'seconds', min: 0 }))
+    .addOption(numberOption('--health-timeout <seconds>', 'time limit of one HTTP or command check (default 2)', POSITIVE_SECONDS))
     .option('--mgmt-url <url>', 'published mgmt URL of this node')
     .option('--retrieval-url <url>', 'published retrieval URL of this node')
     .option('--data-retrieval-url <url>', 'published data retrieval URL of this node')
@@ -127,7 +128,7 @@ export function register(program: Command): void {
     .option('--group <name>', 'archiver group', 'default')
     .option('--root <prefix>', 'etcd key root', ROOT)
     .option('--json', 'print JSON');
-  withEndpoints(status).action(async (o: SecurityFlags & { group: string; root: string; json?: boolean; endpoints?: string }) => {
+  withEndpoints(status).action(async (o: SecurityFlags & { group: string; root: string; json?: boolean; endpoints?: readonly string[] }) => {
     const client = openClient(o);
     try {
       const g = await new EtcdArchiverService(client, o.root).status(o.group);
@@ -140,12 +141,12 @@ export function register(program: Command): void {
     .option('--to <node>', 'target node')
     .option('--group <name>', 'archiver group', 'default')
     .option('--root <prefix>', 'etcd key root', ROOT)
-    .option('--timeout <seconds>', 'give up after this long', '10')
+    .addOption(numberOption('--timeout <seconds>', 'give up after this long', POSITIVE_SECONDS, { fallback: 10 }))
     .option('--json', 'print JSON');
-  withEndpoints(sw).action(async (o: SecurityFlags & { to?: string; group: string; root: string; timeout: string; json?: boolean; endpoints?: string }) => {
+  withEndpoints(sw).action(async (o: SecurityFlags & { to?: string; group: string; root: string; timeout: number; json?: boolean; endpoints?: readonly string[] }) => {
     const client = openClient(o);
     try {
-      const r = await new EtcdArchiverService(client, o.root).switchover(o.group, o.to, Math.round(Number(o.timeout) * 1000));
+      const r = await new EtcdArchiverService(client, o.root).switchover(o.group, o.to, Math.round(o.timeout * 1000));
       process.stdout.write(o.json === true ? JSON.stringify(r) + '\n'
         : `switched ${r.group} from ${r.from} to ${r.to} (token ${r.token}) in ${r.elapsedMs} ms\n`);
     } finally {

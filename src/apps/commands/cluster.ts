@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadClusterSpec } from '../../adapters/local-etcd/cluster-spec.js';
 import { ensureEtcd } from '../../adapters/local-etcd/install.js';
 import { LocalCluster, type MemberState } from '../../adapters/local-etcd/local-cluster.js';
 import { PvsError } from '../../core/errors.js';
@@ -14,6 +13,7 @@ import { enableClusterAuth, isSecureStateDir, prepareClusterTls, rootCertFiles, 
 import { rootLogger } from '../logger.js';
 import { resolveStateDir } from '../options.js';
 import { clusterTlsFiles } from '../../adapters/local-etcd/local-cluster.js';
+import { loadClusterSpec } from '../config-files.js';
 
 interface ClusterOpts {
   readonly config: string;

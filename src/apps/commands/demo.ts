@@ -9,25 +9,26 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { PvsError } from '../../core/errors.js';
+import { PORT, numberOption } from '../option-values.js';
 import { openLocalCluster } from './cluster.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(REPO, 'bin', 'pvsync.js');
 
 interface DemoOptions {
-  port: string;
+  port: number;
   stateDir: string;
-  ttl: string;
+  ttl: number;
 }
 
 /** Register `pvsync demo` on the program. */
 export function register(program: Command): void {
-  program.command('demo')
+  const cmd = program.command('demo')
     .description('run the cluster, the API server, the example IOCs and an archiver pair until Ctrl-C')
-    .option('--port <port>', 'port of the API server', '8080')
+    .addOption(numberOption('--port <port>', 'port of the API server', PORT, { fallback: 8080 }))
     .option('--state-dir <dir>', 'where the demo cluster keeps its data', join(REPO, '.state', 'demo'))
-    .option('--ttl <seconds>', 'liveness TTL of the example IOCs', '5')
-    .action(async (opts: DemoOptions) => runDemo(opts));
+    .addOption(numberOption('--ttl <seconds>', 'liveness TTL of the example IOCs', { kind: 'seconds', min: 1 }, { fallback: 5 }));
+  cmd.action(async (opts: DemoOptions) => runDemo(opts));
 }
 
 async function runDemo(opts: DemoOptions): Promise<void> {
@@ -72,7 +73,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     children.push({ name, child });
     return child;
   };
-  start('server', ['serve', '--port', opts.port, '--demo-auth']);
+  start('server', ['serve', '--port', String(opts.port), '--demo-auth']);
   // An active/standby archiver pair elected on an etcd lease; their hooks stand in for starting the appliance.
   for (const node of ['archiver-a', 'archiver-b']) {
     start(node, ['archiver-agent', '--node', node, '--ttl', '3', '--start', `echo ${node}: archiver started`,
@@ -80,7 +81,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   }
   const examples = readdirSync(join(REPO, 'examples'), { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(REPO, 'examples', d.name, 'st.cmd'))).map((d) => d.name).sort();
-  for (const ex of examples) start(`uploader ${ex}`, ['upload', '--st-cmd', join(REPO, 'examples', ex, 'st.cmd'), '--ttl', opts.ttl]);
+  for (const ex of examples) start(`uploader ${ex}`, ['upload', '--st-cmd', join(REPO, 'examples', ex, 'st.cmd'), '--ttl', String(opts.ttl)]);
 
   const base = `http://localhost:${opts.port}`;
   const ready = await waitFor(async () => {

@@ -13,6 +13,7 @@ import { PvsError, messageOf } from '../../core/errors.js';
 import { ROOT } from '../../core/keyspace.js';
 import { parseIdentity, rolePlan, type RolePlan } from '../../core/security/roles.js';
 import { tlsDirOf } from '../cluster-security.js';
+import { COUNT, numberOption } from '../option-values.js';
 import { resolveEtcd, resolveRoot, resolveStateDir, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
 
 interface AddOptions extends SecurityFlags {
@@ -23,8 +24,8 @@ interface AddOptions extends SecurityFlags {
   archiverGroup?: string[];
   userPasswordFile?: string;
   cert: boolean;
-  days: string;
-  endpoints?: string;
+  days: number;
+  endpoints?: readonly string[];
   root?: string;
 }
 
@@ -46,7 +47,7 @@ function withCaOptions(cmd: Command): Command {
     .option('--out <dir>', 'where to write <name>.crt and <name>.key', '.')
     .option('--ca-dir <dir>', 'directory of the CA (ca.crt, ca.key); default <state-dir>/tls of `cluster up --secure`')
     .option('--state-dir <dir>', 'state dir of the local cluster (env PVSYNC_STATE_DIR, default .state)')
-    .option('--days <n>', 'validity of the certificate in days', '825');
+    .addOption(numberOption('--days <n>', 'validity of the certificate in days', COUNT, { fallback: 825 }));
 }
 
 function common(cmd: Command): Command {
@@ -69,14 +70,14 @@ export function register(program: Command): void {
     .requiredOption('--name <name>', 'file name: writes <out>/<name>.crt and <name>.key')
     .option('--cn <name>', 'subject CN (the etcd user of a client); default: --name')
     .option('--san <name>', 'subject alternative name of a member, IP:addr or DNS:name (repeatable)', collect))
-    .action(async (o: { name: string; cn?: string; san?: string[]; caDir?: string; stateDir?: string; out: string; days: string }) => {
+    .action(async (o: { name: string; cn?: string; san?: string[]; caDir?: string; stateDir?: string; out: string; days: number }) => {
       const ca = new OpensslCa(resolve(o.caDir ?? tlsDirOf(resolveStateDir(o.stateDir))));
-      const files = await ca.issue(resolve(o.out), o.name, { commonName: o.cn ?? o.name, altNames: o.san ?? [], days: positiveDays(o.days) });
+      const files = await ca.issue(resolve(o.out), o.name, { commonName: o.cn ?? o.name, altNames: o.san ?? [], days: o.days });
       process.stdout.write(`certificate (CN ${o.cn ?? o.name}): ${files.cert}\nkey: ${files.key}\nCA: ${ca.files.cert}\n`);
     });
   withEndpoints(security.command('enable-auth')
     .description('turn etcd authentication on: user root (certificate CN root) with role root, then auth enable'))
-    .action(async (o: SecurityFlags & { endpoints?: string }) => {
+    .action(async (o: SecurityFlags & { endpoints?: readonly string[] }) => {
       const { endpoints, security: sec } = resolveEtcd(o);
       const client = createEtcdClient(endpoints, sec === undefined ? {} : { security: sec });
       try {
@@ -94,7 +95,7 @@ export function register(program: Command): void {
 async function runAdd(name: string | undefined, opts: AddOptions & { json?: boolean }): Promise<void> {
   const identity = parseIdentity(opts.kind, name, opts.archiverGroup ?? ['default']);
   const plan = rolePlan(identity, resolveRoot(opts.root, ROOT));
-  const days = positiveDays(opts.days);
+  const days = opts.days;
   let password: string | undefined;
   if (opts.userPasswordFile !== undefined) {
     try {
@@ -128,11 +129,4 @@ function formatResult(r: AddResult): string {
       `  PVSYNC_ETCD_CA=${r.ca} PVSYNC_ETCD_CERT=${r.cert} PVSYNC_ETCD_KEY=${r.key}`);
   }
   return lines.join('\n') + '\n';
-}
-
-
-function positiveDays(raw: string): number {
-  const days = Number(raw);
-  if (!Number.isInteger(days) || days < 1) throw new PvsError('PVS_CONFIG', `--days must be a positive integer, got ${raw}`);
-  return days;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { demoAuthFile, loadAuthFile, mergeAuthFiles } from '../../adapters/auth/authenticator.js';
+import { demoAuthFile, mergeAuthFiles } from '../../adapters/auth/authenticator.js';
 import { EtcdArchiverService } from '../../adapters/etcd/archiver-ops.js';
 import { TimelineReader } from '../../adapters/etcd/archiver-timeline.js';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
@@ -18,30 +18,33 @@ import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT } from '../../core/keyspace.js';
 import { DEFAULT_MAX_LAG_MS, createApiRuntime, mirrorHealth } from '../api-runtime.js';
 import { rootLogger } from '../logger.js';
+import { COUNT, PORT, POSITIVE_SECONDS, listOption, numberOption, type ValueRule } from '../option-values.js';
 import { resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
+import { loadAuthFile } from '../config-files.js';
 
 interface ServeOptions extends SecurityFlags {
   archiverGroup: string;
-  port: string;
+  port: number;
   host: string;
   owner: string;
-  infoTags: string;
-  maxSize: string;
-  defaultSize: string;
+  infoTags: readonly string[];
+  maxSize: number;
+  defaultSize: number;
   authFile?: string;
   demoAuth?: boolean;
-  bodyLimit: string;
-  writeWaitMs: string;
-  loginAttempts: string;
-  maxWatches: string;
-  maxWatchesPerClient: string;
-  shutdownGraceMs: string;
-  endpoints?: string;
+  bodyLimit: number;
+  writeWaitMs: number;
+  loginAttempts: number;
+  maxWatches: number;
+  maxWatchesPerClient: number;
+  shutdownGraceMs: number;
+  endpoints?: readonly string[];
   root?: string;
-  maxLag: string;
+  maxLag: number;
 }
 
 const VERSION = '0.1.0';
+const MS_AT_LEAST_1: ValueRule = { kind: 'ms', min: 1 };
 
 /** dist/console of this package (built by `npm run build`), or null when it is not there. */
 function builtConsole(): string | null {
@@ -53,48 +56,31 @@ function builtConsole(): string | null {
 export function register(program: Command): void {
   const cmd = program.command('serve')
     .description('serve the ChannelFinder REST API from a live mirror of etcd')
-    .option('--port <port>', 'TCP port (env PVSYNC_PORT)', process.env['PVSYNC_PORT'] ?? '8080')
+    .addOption(numberOption('--port <port>', 'TCP port', PORT, { fallback: 8080, env: 'PVSYNC_PORT' }))
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
     .option('--owner <name>', 'owner of channels derived from IOCs', 'pvsync')
-    .option('--info-tags <list>', 'info tags published as properties, comma-separated', 'archive')
-    .option('--max-size <n>', 'largest ~size a query may ask for (the result ceiling)', '1000000')
-    .option('--default-size <n>', 'page size when a query has no ~size (upstream: 10 000)', '10000')
+    .addOption(listOption('--info-tags <list>', 'info tags published as properties, comma-separated', { fallback: ['archive'] }))
+    .addOption(numberOption('--max-size <n>', 'largest ~size a query may ask for (the result ceiling)', COUNT, { fallback: 1_000_000 }))
+    .addOption(numberOption('--default-size <n>', 'page size when a query has no ~size (upstream: 10 000); at most --max-size', COUNT, { fallback: 10_000 }))
     .option('--auth-file <path>', 'users allowed to write: YAML/JSON with scrypt hashes (env PVSYNC_AUTH_FILE)', process.env['PVSYNC_AUTH_FILE'])
-    .option('--max-lag <seconds>', '/healthz answers 503 when the mirror is not proven current with etcd for this long', String(DEFAULT_MAX_LAG_MS / 1000))
+    .addOption(numberOption('--max-lag <seconds>', '/healthz answers 503 when the mirror is not proven current with etcd for this long', POSITIVE_SECONDS, { fallback: DEFAULT_MAX_LAG_MS / 1000 }))
     .option('--archiver-group <name>', 'archiver group served at /api/v1/archiver and /archiver/*', 'default')
     .option('--demo-auth', "enable ChannelFinder's demo users admin/adminPass (ADMIN) and user/userPass (USER)", false)
-    .option('--body-limit <bytes>', 'largest request body (a 10 000-channel PUT of the recceiver is ~10 MB)', String(DEFAULT_BODY_LIMIT))
-    .option('--write-wait-ms <ms>', 'longest a write waits to show in this replica, then 503 (the write stays committed)', String(DEFAULT_WRITE_WAIT_MS))
-    .option('--login-attempts <n>', 'password checks (failed logins) allowed per client address per minute, then 429', '10')
-    .option('--max-watches <n>', 'watch streams (SSE) open at once in total, then 429', '1000')
-    .option('--max-watches-per-client <n>', 'watch streams open at once per client address, then 429', '16')
-    .option('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for requests in flight (writes wait up to --write-wait-ms) before exiting anyway (exit 1)', '10000');
+    .addOption(numberOption('--body-limit <bytes>', 'largest request body (a 10 000-channel PUT of the recceiver is ~10 MB)', COUNT, { fallback: DEFAULT_BODY_LIMIT }))
+    .addOption(numberOption('--write-wait-ms <ms>', 'longest a write waits to show in this replica, then 503 (the write stays committed)', MS_AT_LEAST_1, { fallback: DEFAULT_WRITE_WAIT_MS }))
+    .addOption(numberOption('--login-attempts <n>', 'password checks (failed logins) allowed per client address per minute, then 429', COUNT, { fallback: 10 }))
+    .addOption(numberOption('--max-watches <n>', 'watch streams (SSE) open at once in total, then 429', COUNT, { fallback: 1000 }))
+    .addOption(numberOption('--max-watches-per-client <n>', 'watch streams open at once per client address, then 429', COUNT, { fallback: 16 }))
+    .addOption(numberOption('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for requests in flight (writes wait up to --write-wait-ms) before exiting anyway (exit 1)', MS_AT_LEAST_1, { fallback: 10_000 }));
   withRoot(withEndpoints(cmd)).action(async (opts: ServeOptions) => runServe(opts));
 }
 
-function positiveInt(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new PvsError('PVS_CONFIG', `${flag} must be a positive integer, got ${text}`);
-  return n;
-}
-
 async function runServe(opts: ServeOptions): Promise<void> {
-  const port = Number(opts.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new PvsError('PVS_CONFIG', `--port must be a TCP port, got ${opts.port}`);
-  const maxSize = Number(opts.maxSize);
-  if (!Number.isInteger(maxSize) || maxSize < 1) throw new PvsError('PVS_CONFIG', `--max-size must be a positive integer, got ${opts.maxSize}`);
-  const defaultSize = Number(opts.defaultSize);
-  if (!Number.isInteger(defaultSize) || defaultSize < 1 || defaultSize > maxSize) {
-    throw new PvsError('PVS_CONFIG', `--default-size must be a positive integer up to --max-size, got ${opts.defaultSize}`);
+  const { port, maxSize, defaultSize, maxLag, bodyLimit, writeWaitMs, loginAttempts, maxWatches, maxWatchesPerClient } = opts;
+  const graceMs = opts.shutdownGraceMs;
+  if (defaultSize > maxSize) {
+    throw new PvsError('PVS_CONFIG', `--default-size must be at most --max-size (${maxSize}), got ${defaultSize}`);
   }
-  const maxLag = Number(opts.maxLag);
-  if (!Number.isFinite(maxLag) || maxLag <= 0) throw new PvsError('PVS_CONFIG', `--max-lag must be a positive number of seconds, got ${opts.maxLag}`);
-  const bodyLimit = positiveInt(opts.bodyLimit, '--body-limit');
-  const writeWaitMs = positiveInt(opts.writeWaitMs, '--write-wait-ms');
-  const loginAttempts = positiveInt(opts.loginAttempts, '--login-attempts');
-  const maxWatches = positiveInt(opts.maxWatches, '--max-watches');
-  const maxWatchesPerClient = positiveInt(opts.maxWatchesPerClient, '--max-watches-per-client');
-  const graceMs = positiveInt(opts.shutdownGraceMs, '--shutdown-grace-ms');
   let auth: AuthFile | undefined = opts.authFile === undefined ? undefined : await loadAuthFile(opts.authFile);
   if (opts.demoAuth === true) auth = mergeAuthFiles(await demoAuthFile(), auth ?? { users: {} });
   const log = rootLogger('pvsync-serve');
@@ -109,7 +95,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   collectDefaultMetrics({ register: registry });
   const runtime = createApiRuntime({
     client, keys, log, registry, httpLogger: log.child({ component: 'http' }),
-    owner: opts.owner, infoWhitelist: opts.infoTags.split(',').map((s) => s.trim()).filter(Boolean),
+    owner: opts.owner, infoWhitelist: [...opts.infoTags],
     limits: { defaultSize, maxSize },
     // Archiver HA over HTTP: status, switchover (ADMIN), and /archiver/* redirected to the active node.
     archiver: {

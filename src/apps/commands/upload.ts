@@ -18,22 +18,25 @@ import { Keyspace, ROOT, iocIdOf } from '../../core/keyspace.js';
 import type { ParseResult } from '../../core/model.js';
 import { ConfigRereader } from '../config-reread.js';
 import { rootLogger } from '../logger.js';
+import { numberOption, type ValueRule } from '../option-values.js';
 import { collectKeyValue, resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
 
 interface UploadOptions extends SecurityFlags {
   stCmd: string;
   iocName?: string;
   host?: string;
-  ttl: string;
+  ttl: number;
   env?: Record<string, string>;
-  endpoints?: string;
+  endpoints?: readonly string[];
   root?: string;
   caPv?: string;
-  caInterval: string;
-  caGrace: string;
+  caInterval: number;
+  caGrace: number;
   strict?: boolean;
-  rereadInterval: string;
+  rereadInterval: number;
 }
+
+const TENTH_OR_MORE: ValueRule = { kind: 'seconds', min: 0.1 };
 
 /** Register `pvsync upload` on the program. */
 export function register(program: Command): void {
@@ -42,22 +45,20 @@ export function register(program: Command): void {
     .requiredOption('--st-cmd <path>', 'the IOC\'s startup script')
     .option('--ioc-name <name>', 'IOC name (default: IOCNAME or IOC from the script, else the script\'s directory)')
     .option('--host <name>', 'host name of the IOC (default: HOSTNAME from the script, else this host)')
-    .option('--ttl <seconds>', 'liveness lease TTL in seconds', '10')
+    .addOption(numberOption('--ttl <seconds>', 'liveness lease TTL in seconds', { kind: 'seconds', min: 1 }, { fallback: 10 }))
     .option('--env <K=V>', 'environment of the IOC (repeatable; added to the process environment)', collectKeyValue)
     .option('--ca-pv <name>', 'also prove the IOC alive over Channel Access by reading this PV (EPICS_CA_* from the environment)')
-    .option('--ca-interval <seconds>', 'time between Channel Access probes', '2')
-    .option('--ca-grace <seconds>', 'how long probes may fail before the IOC counts as gone', '10')
+    .addOption(numberOption('--ca-interval <seconds>', 'time between Channel Access probes', TENTH_OR_MORE, { fallback: 2 }))
+    .addOption(numberOption('--ca-grace <seconds>', 'how long probes may fail before the IOC counts as gone (at least --ca-interval)', TENTH_OR_MORE, { fallback: 10 }))
     .option('--strict', 'refuse to write anything while the IOC configuration has errors (unreadable files, syntax errors…)')
-    .option('--reread-interval <seconds>', 'while files of the configuration cannot be read, re-read it this often (SIGHUP re-reads at once)', '30');
+    .addOption(numberOption('--reread-interval <seconds>', 'while files of the configuration cannot be read, re-read it this often (SIGHUP re-reads at once)', TENTH_OR_MORE, { fallback: 30 }));
   withRoot(withEndpoints(cmd)).action(async (opts: UploadOptions) => runUpload(opts));
 }
 
 async function runUpload(opts: UploadOptions): Promise<void> {
   const log = rootLogger('pvsync-upload');
-  const ttl = positiveSeconds('--ttl', opts.ttl, 1);
-  const caInterval = positiveSeconds('--ca-interval', opts.caInterval, 0.1);
-  const caGrace = positiveSeconds('--ca-grace', opts.caGrace, caInterval);
-  const rereadS = positiveSeconds('--reread-interval', opts.rereadInterval, 0.1);
+  const { ttl, caInterval, caGrace, rereadInterval: rereadS } = opts;
+  if (caGrace < caInterval) throw new PvsError('PVS_CONFIG', `--ca-grace must be at least --ca-interval (${caInterval} s), got ${caGrace}`);
   const stCmd = resolve(opts.stCmd);
   const env = { ...stringEnv(process.env), ...(opts.env ?? {}) };
   const files = nodeFileSource();
@@ -171,12 +172,6 @@ async function probeForever(probe: CaProbe, publisher: IocPublisher, intervalS: 
     }
     await new Promise((r) => setTimeout(r, intervalS * 1000));
   }
-}
-
-function positiveSeconds(option: string, raw: string, min: number): number {
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v < min) throw new PvsError('PVS_CONFIG', `${option} must be a number of seconds ≥ ${min}, got ${raw}`);
-  return v;
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Authenticator, demoAuthFile, loadAuthFile } from '../../../src/adapters/auth/authenticator.js';
+import { Authenticator, demoAuthFile } from '../../../src/adapters/auth/authenticator.js';
 import { hashPassword, verifyPassword } from '../../../src/adapters/auth/passwords.js';
 import { hasRole, owns, principal, type Role } from '../../../src/core/auth/principal.js';
 import { isPvsError } from '../../../src/core/errors.js';
+import { loadAuthFile } from '../../../src/apps/config-files.js';
 
 const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 

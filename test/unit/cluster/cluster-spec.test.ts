@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
-  initialCluster, loadClusterSpec, memberFlags, memberOf, parseClusterSpec, type ClusterSpec,
+  initialCluster, memberFlags, memberOf, parseClusterSpec, type ClusterSpec,
 } from '../../../src/adapters/local-etcd/cluster-spec.js';
 import { PvsError } from '../../../src/core/errors.js';
+import { loadClusterSpec } from '../../../src/apps/config-files.js';
 
 const YML = fileURLToPath(new URL('../../../etcd-cluster.yml', import.meta.url));
 

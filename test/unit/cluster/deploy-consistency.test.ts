@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadClusterSpec, memberFlags, type ClusterSpec, type MemberSpec } from '../../../src/adapters/local-etcd/cluster-spec.js';
+import { memberFlags, type ClusterSpec, type MemberSpec } from '../../../src/adapters/local-etcd/cluster-spec.js';
+import { loadClusterSpec } from '../../../src/apps/config-files.js';
 
 const repo = (p: string): string => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 const read = (p: string): string => readFileSync(repo(p), 'utf8');

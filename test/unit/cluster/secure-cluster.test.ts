@@ -1,9 +1,10 @@
 // The secured local cluster's flags and the shell lines of `pvsync cluster env` (docs/security.md).
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadClusterSpec, memberFlags, type ClusterSpec } from '../../../src/adapters/local-etcd/cluster-spec.js';
+import { memberFlags, type ClusterSpec } from '../../../src/adapters/local-etcd/cluster-spec.js';
 import { LocalCluster } from '../../../src/adapters/local-etcd/local-cluster.js';
 import { envLines } from '../../../src/apps/commands/cluster.js';
+import { loadClusterSpec } from '../../../src/apps/config-files.js';
 
 const YML = fileURLToPath(new URL('../../../etcd-cluster.yml', import.meta.url));
 
