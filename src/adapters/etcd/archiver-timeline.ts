@@ -121,9 +121,13 @@ export async function readTimeline(client: Etcd3, root: string, group: string, d
   return { group, fromRevision: lo, revision: hi, entries: buildTimeline(events) };
 }
 
-/** readTimeline with answers kept `ttlMs` per group (one replay in flight per group). */
+/**
+ * readTimeline with answers kept `ttlMs` per group, and one replay at a time in all: anyone may ask for any group
+ * name, and a flood of names then only delays other timeline readers (not the server, nor etcd).
+ */
 export class TimelineReader {
   private readonly cache = new Map<string, { at: number; value: Promise<GroupTimeline> }>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly client: Etcd3, private readonly root: string, private readonly ttlMs = 1000,
     private readonly now: () => number = Date.now) {}
@@ -132,7 +136,8 @@ export class TimelineReader {
   read(group: string): Promise<GroupTimeline> {
     const hit = this.cache.get(group);
     if (hit !== undefined && this.now() - hit.at < this.ttlMs) return hit.value;
-    const value = readTimeline(this.client, this.root, group);
+    const value = this.queue.then(() => readTimeline(this.client, this.root, group));
+    this.queue = value.catch(() => undefined);
     this.cache.set(group, { at: this.now(), value });
     value.catch(() => this.cache.delete(group));
     if (this.cache.size > 64) this.cache.delete(this.cache.keys().next().value as string);
