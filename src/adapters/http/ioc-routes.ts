@@ -5,7 +5,8 @@
  * credentials, so the console can show operator controls to those who may use them; 401 otherwise).
  */
 import type { FastifyInstance } from 'fastify';
-import { iocDetail, iocSummaries, type IocSummary } from '../../core/directory/ioc-summary.js';
+import { iocDetail, iocSummaries, sortedRecordNames, type IocSummary } from '../../core/directory/ioc-summary.js';
+import type { IocNode } from '../../core/directory/nodes.js';
 import { PvsError } from '../../core/errors.js';
 import type { AuthGuard } from './auth-guard.js';
 import type { DirectoryReader } from './directory-reader.js';
@@ -61,6 +62,18 @@ export function registerIocRoutes(app: FastifyInstance, directory: DirectoryRead
     }
     return cached.body;
   };
+  // An open IOC page asks every 2 s: sort an IOC's record names once per directory change (a few IOCs kept).
+  const sortedCache = new Map<string, { generation: number; names: readonly string[] }>();
+  const sorted = (ioc: IocNode): readonly string[] => {
+    const generation = directory.derivation.generation;
+    const hit = sortedCache.get(ioc.id);
+    if (hit?.generation === generation) return hit.names;
+    const names = sortedRecordNames(ioc);
+    sortedCache.delete(ioc.id);
+    sortedCache.set(ioc.id, { generation, names });
+    if (sortedCache.size > 8) sortedCache.delete(sortedCache.keys().next().value as string);
+    return names;
+  };
   app.get('/api/v1/iocs', {
     schema: {
       response: {
@@ -82,7 +95,7 @@ export function registerIocRoutes(app: FastifyInstance, directory: DirectoryRead
       response: { 200: detailSchema, 400: { $ref: 'errorBody#' }, 404: { $ref: 'errorBody#' } },
     },
   }, (req) => {
-    const d = iocDetail(directory.derivation.iocs, req.params.id, req.query.after ?? null, req.query.size ?? 500);
+    const d = iocDetail(directory.derivation.iocs, req.params.id, req.query.after ?? null, req.query.size ?? 500, sorted);
     if (d === undefined) throw new PvsError('PVS_NOT_FOUND', `no IOC ${JSON.stringify(req.params.id)}`);
     return d;
   });

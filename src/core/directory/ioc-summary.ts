@@ -74,14 +74,23 @@ export function iocSummaries(iocs: ReadonlyMap<string, IocNode>): IocSummary[] {
     .map((ioc) => summary(ioc, (byName.get(nameOf(ioc)) ?? 0) > 1));
 }
 
-/** One IOC with up to `size` of its records after the name `after` (null: from the first), or undefined. */
-export function iocDetail(iocs: ReadonlyMap<string, IocNode>, iocId: string, after: string | null, size: number): IocDetail | undefined {
+/** The names of an IOC's records, sorted (what iocDetail pages through; callers may keep it while nothing changes). */
+export function sortedRecordNames(ioc: IocNode): string[] {
+  return [...ioc.records.keys()].sort(compareNames);
+}
+
+/**
+ * One IOC with up to `size` of its records after the name `after` (null: from the first), or undefined. `sorted`
+ * gives the IOC's sorted record names (default: sortedRecordNames).
+ */
+export function iocDetail(iocs: ReadonlyMap<string, IocNode>, iocId: string, after: string | null, size: number,
+  sorted: (ioc: IocNode) => readonly string[] = sortedRecordNames): IocDetail | undefined {
   const ioc = iocs.get(iocId);
   if (ioc === undefined) return undefined;
   const name = nameOf(ioc);
   let sameName = 0;
   for (const other of iocs.values()) if (nameOf(other) === name) sameName++;
-  const names = [...ioc.records.keys()].sort(compareNames);
+  const names = sorted(ioc);
   let start = 0;
   if (after !== null) {
     // First name sorting after `after` (binary search: the names are sorted).
