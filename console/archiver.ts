@@ -31,7 +31,7 @@ function TimelinePlot(props: { entries: TimelineEntry[] }) {
     const onResize = (): void => plot.setSize({ width: Math.max(320, box.clientWidth), height: 220 });
     addEventListener('resize', onResize);
     return () => { removeEventListener('resize', onResize); plot.destroy(); };
-  }, [props.entries]);
+  }, [props.entries.map((e) => `${e.token}:${e.durationMs}`).join()]); // redrawn when a handover is added, not on every poll
   return html`<div ref=${el} class="plot" role="img"
     aria-label=${`Chart of ${props.entries.length} handovers: milliseconds until the new node was active, by time; the table below has the same data.`}></div>`;
 }
