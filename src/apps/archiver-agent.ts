@@ -3,61 +3,30 @@
  * hooks and health checks. One serialized step loop performs `decide()`'s answers; a watchdog timer at the local
  * lease deadline aborts start hooks and wakes the loop, so a node that lost contact stops its services by itself.
  */
-import { backoffMs } from '../core/backoff.js';
-import { randomUUID } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import type { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import { decide, nextDeadline, type AgentView, type DecideOptions, type DemoteReason } from '../core/election/decide.js';
-import { HealthTracker, type HealthPolicy, type CheckScope } from '../core/election/health.js';
+import { HealthTracker } from '../core/election/health.js';
 import { LeaseClock } from '../core/election/lease-clock.js';
-import type { Endpoints, GroupStatus, NodeStatus, Role } from '../core/election/records.js';
+import type { GroupStatus, NodeStatus, Role } from '../core/election/records.js';
 import { transition } from '../core/election/roles.js';
 import { isPvsError, messageOf, type PvsError } from '../core/errors.js';
 import { isEtcdRefusal } from '../adapters/etcd/errors.js';
 import {
   ArchiverGroupStore, grantLease, revokeLease, type AgentLease,
 } from '../adapters/etcd/archiver-election.js';
-import type { HealthCheck } from '../adapters/health/checks.js';
 import { runStartHooks, runStopHooks } from '../adapters/hooks/hook-runner.js';
+import { backoffMs } from '../core/backoff.js';
+import type { AgentConfig, AgentDeps } from './archiver-agent-config.js';
+import { hookEnvironment, runHealthRound } from './archiver-hooks.js';
+import { WatchdogFile } from './archiver-watchdog-file.js';
 
-/** Everything an agent needs to know (resolved from options, environment and config file by archiver-config.ts). */
-export interface AgentConfig {
-  readonly node: string;
-  readonly group: string;
-  readonly root: string;
-  readonly ttlS: number;
-  readonly marginMs: number;
-  readonly start: readonly string[];
-  readonly stop: readonly string[];
-  readonly hookTimeoutMs: number;
-  readonly healthIntervalMs: number;
-  readonly healthPolicy: HealthPolicy;
-  readonly published: Endpoints;
-  readonly watchdogFile: string | null;
-  readonly switchoverHoldBackMs: number;
-}
-
-/** A health check with the scope it counts in. */
-export interface ScopedCheck {
-  readonly check: HealthCheck;
-  readonly scope: CheckScope;
-}
-
-/** Collaborators of the agent (injected so tests and the CLI compose them). */
-export interface AgentDeps {
-  readonly client: Etcd3;
-  readonly log: Logger;
-  readonly checks: readonly ScopedCheck[];
-  /** Environment handed to hooks (the agent adds PVSYNC_* variables). */
-  readonly baseEnv: Readonly<Record<string, string>>;
-  readonly now?: () => number;
-}
+export type { AgentConfig, AgentDeps, ScopedCheck } from './archiver-agent-config.js';
 
 /** The agent of one archiver node. `run()` resolves once `shutdown()` has stopped services and released the lease. */
 export class ArchiverAgent {
   private readonly store: ArchiverGroupStore;
+  private readonly watchdogFile: WatchdogFile;
   private readonly health: HealthTracker;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -88,7 +57,6 @@ export class ArchiverAgent {
   private wakeAt = 0;
   private watchdogTimer: NodeJS.Timeout | null = null;
   private stopWatch: (() => Promise<void>) | null = null;
-  private watchdogWrite: Promise<void> = Promise.resolve();
   private readInFlight = false;
   private readAgain = false;
   private publishing: Promise<void> = Promise.resolve();
@@ -98,6 +66,7 @@ export class ArchiverAgent {
     this.now = deps.now ?? Date.now;
     this.log = deps.log.child({ component: 'archiver-agent', node: cfg.node, group: cfg.group });
     this.store = new ArchiverGroupStore(deps.client, cfg.group, cfg.root);
+    this.watchdogFile = new WatchdogFile(cfg.watchdogFile, cfg.node, this.log);
     this.health = new HealthTracker(cfg.healthPolicy);
     for (const c of deps.checks) this.health.declare(c.check.name, c.scope);
     this.roleSince = this.now();
@@ -254,24 +223,11 @@ export class ArchiverAgent {
     this.kick();
   }
 
-  /** Tell local services until when they may act (written atomically; 0 = stop now); writes never overlap. */
+  /** Tell local services until when they may act (0 = stop now). */
   private writeWatchdog(): Promise<void> {
-    if (this.cfg.watchdogFile === null) return Promise.resolve();
-    this.watchdogWrite = this.watchdogWrite.then(() => this.writeWatchdogNow());
-    return this.watchdogWrite;
-  }
-
-  private async writeWatchdogNow(): Promise<void> {
-    const file = this.cfg.watchdogFile;
-    if (file === null) return;
-    const validUntil = this.myToken !== null && this.clock !== null ? this.clock.validUntil : 0;
-    const tmp = `${file}.${process.pid}.tmp`;
-    try {
-      await writeFile(tmp, JSON.stringify({ node: this.cfg.node, token: this.myToken, validUntil }));
-      await rename(tmp, file);
-    } catch (err) {
-      this.log.warn({ err, file }, 'watchdog file not written');
-    }
+    return this.watchdogFile.write(() => ({
+      token: this.myToken, validUntil: this.myToken !== null && this.clock !== null ? this.clock.validUntil : 0,
+    }));
   }
 
   /** Read the group again (after a watch event, and periodically as a backstop); stale reads are ignored. */
@@ -306,33 +262,13 @@ export class ArchiverAgent {
 
   private async runChecks(): Promise<void> {
     const leading = this.role === 'promoting' || this.role === 'active';
-    const due = this.deps.checks.filter((c) => c.scope === 'always' || leading);
-    const results = await Promise.all(due.map(async (c) => ({ c, r: await c.check.run() })));
-    let changed = false;
-    for (const { c, r } of results) {
-      if (this.health.record(c.check.name, r.ok, r.detail)) {
-        changed = true;
-        this.log[r.ok ? 'info' : 'warn']({ check: c.check.name, ok: r.ok, detail: r.detail }, 'health check changed');
-      }
-    }
+    let changed = await runHealthRound(this.deps.checks, this.health, leading, this.log);
     if (!this.firstHealthDone) { this.firstHealthDone = true; changed = true; }
     if (changed) { this.publishStatus(); this.kick(); }
   }
 
   private hookEnv(reason: string, token: string | null): Record<string, string> {
-    const p = this.cfg.published;
-    return {
-      ...this.deps.baseEnv,
-      PVSYNC_NODE: this.cfg.node,
-      PVSYNC_GROUP: this.cfg.group,
-      PVSYNC_FENCING_TOKEN: token ?? '',
-      PVSYNC_AGENT_PID: String(process.pid),
-      PVSYNC_HOOK_REASON: reason,
-      ...(this.cfg.watchdogFile === null ? {} : { PVSYNC_WATCHDOG_FILE: this.cfg.watchdogFile }),
-      ...(p.mgmt === undefined ? {} : { PVSYNC_MGMT_URL: p.mgmt }),
-      ...(p.retrieval === undefined ? {} : { PVSYNC_RETRIEVAL_URL: p.retrieval }),
-      ...(p.dataRetrieval === undefined ? {} : { PVSYNC_DATA_RETRIEVAL_URL: p.dataRetrieval }),
-    };
+    return hookEnvironment(this.cfg, this.deps.baseEnv, reason, token, process.pid);
   }
 
   private async campaign(): Promise<void> {
@@ -458,9 +394,4 @@ export class ArchiverAgent {
       await this.store.publishStatus(lease, status).catch((err: unknown) => this.log.debug({ err }, 'status not published'));
     });
   }
-}
-
-/** A random id for switchover requests. */
-export function newRequestId(): string {
-  return randomUUID();
 }

@@ -9,7 +9,7 @@ import { SWITCHOVER_HOLD_BACK_MS } from '../core/election/decide.js';
 import { defaultMarginMs } from '../core/election/lease-clock.js';
 import { PvsError } from '../core/errors.js';
 import { ROOT } from '../core/keyspace.js';
-import type { AgentConfig } from './archiver-agent.js';
+import type { AgentConfig } from './archiver-agent-config.js';
 import { POSITIVE_SECONDS, parseList, zValue } from './option-values.js';
 
 /** The agent's settings as options, environment and file give them (all optional until merged). */

@@ -13,6 +13,7 @@ import * as demo from './commands/demo.js';
 import * as auth from './commands/auth.js';
 import * as security from './commands/security.js';
 import * as db from './commands/db.js';
+import * as archiving from './commands/archiving.js';
 
 /** Build the program with every subcommand registered (tests call this without running it). */
 export function buildProgram(): Command {
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .description('Fault-tolerant directory of EPICS process variables on etcd')
     .version('0.1.0')
     .showHelpAfterError();
-  for (const mod of [cluster, parse, upload, serve, archiver, demo, auth, security, db]) mod.register(program);
+  for (const mod of [cluster, parse, upload, serve, archiver, demo, auth, security, db, archiving]) mod.register(program);
   return program;
 }
 

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   PVS_MARIADB: 'the local MariaDB server could not be started, stopped or checked (or MariaDB is not installed)',
   PVS_MARIADB_UNAVAILABLE: 'MariaDB could not be reached or refused a statement; retry later',
   PVS_SYNC_FENCED: 'a newer archiver-sync writer owns the relational mirror: this one was deposed and wrote nothing',
+  PVS_ARCHIVE_SPEC: 'a channel\'s archive property is not a policy name, "default" or METHOD@PERIOD',
+  PVS_APPLIANCE: 'the Archiver Appliance refused or failed a management request, or is still starting',
   PVS_INTERNAL: 'an unexpected internal failure (a bug)',
 } as const;
 

@@ -32,6 +32,14 @@ export interface HarnessOptions {
   readonly nodes?: readonly string[];
   /** Route every agent's etcd traffic through fault proxies (needed for cut-off). */
   readonly proxied?: boolean;
+  /**
+   * The service the start hook launches instead of the 10 Hz stand-in: `command(node)` is a shell command that runs
+   * in the foreground and writes its pid to $STANDIN_PID_FILE (e.g. `pvsync archiver-sim --pid-file …`), and
+   * `mgmtUrl(node)` the URL the agent publishes.
+   */
+  readonly service?: { readonly command: (node: string) => string; readonly mgmtUrl: (node: string) => string };
+  /** Extra environment of every agent (and so of its hooks), given the harness directory. */
+  readonly env?: (dir: string) => Readonly<Record<string, string>>;
 }
 
 interface AgentProc {
@@ -91,8 +99,11 @@ export class ArchiverHarness {
     }
     const endpoints = proxies.length > 0 ? proxies.map((p) => p.url) : [...this.opts.endpoints];
     const pid = this.file('pid', node);
-    const start = `rm -f ${q(pid)}; node ${q(STANDIN)} >>${q(this.file('standin-log', node))} 2>&1 & `
-      + `i=0; while [ ! -s ${q(pid)} ] && [ $i -lt 300 ]; do sleep 0.01; i=$((i+1)); done; [ -s ${q(pid)} ]`;
+    const svc = this.opts.service?.command(node) ?? `node ${q(STANDIN)}`;
+    // A service started from a Node program may take seconds on a loaded machine: wait up to 20 s for its pid.
+    const waits = this.opts.service === undefined ? 300 : 2000;
+    const start = `rm -f ${q(pid)}; ${svc} >>${q(this.file('standin-log', node))} 2>&1 & `
+      + `i=0; while [ ! -s ${q(pid)} ] && [ $i -lt ${waits} ]; do sleep 0.01; i=$((i+1)); done; [ -s ${q(pid)} ]`;
     // Wait for the stand-in to be really gone (a zombie counts as gone: nobody may reap it in a container).
     const stop = `if [ -s ${q(pid)} ]; then p=$(cat ${q(pid)}); kill -TERM "$p" 2>/dev/null; `
       + `while [ -e /proc/$p ] && ! grep -q ') Z' /proc/$p/stat 2>/dev/null; do sleep 0.01; done; fi; rm -f ${q(pid)}`;
@@ -100,15 +111,15 @@ export class ArchiverHarness {
       '--import', 'tsx', join(REPO, 'test/support/run-cli.ts'), 'archiver-agent',
       '--node', node, '--group', this.group, '--root', this.opts.root, '--ttl', String(this.opts.ttlS),
       ...(this.opts.marginS === undefined ? [] : ['--margin', String(this.opts.marginS)]),
-      '--endpoints', endpoints.join(','), '--start', start, '--stop', stop, '--hook-timeout', '5',
+      '--endpoints', endpoints.join(','), '--start', start, '--stop', stop, '--hook-timeout', this.opts.service === undefined ? '5' : '30',
       '--watchdog-file', this.file('watchdog', node), '--health-interval', '0.5', '--health-cmd', 'true',
-      '--mgmt-url', `http://${node}.invalid:17665/mgmt`, '--retrieval-url', `http://${node}.invalid:17668/retrieval`,
+      '--mgmt-url', this.opts.service?.mgmtUrl(node) ?? `http://${node}.invalid:17665/mgmt`, '--retrieval-url', `http://${node}.invalid:17668/retrieval`,
     ];
     const logFd = openSync(this.file('log', node), 'a');
     const proc = spawn(process.execPath, args, {
       cwd: REPO, stdio: ['ignore', logFd, logFd],
       env: {
-        ...process.env, PVSYNC_LOG_LEVEL: 'info',
+        ...process.env, PVSYNC_LOG_LEVEL: 'info', ...this.opts.env?.(this.dir),
         STANDIN_OUT: this.file('samples', node), STANDIN_PID_FILE: pid,
       },
     });
@@ -215,6 +226,26 @@ export class ArchiverHarness {
       if (f.startsWith('samples-')) all.push(...parseSamples(await readFile(join(this.dir, f), 'utf8')));
     }
     return all.sort((a, b) => a.t - b.t);
+  }
+
+  /** The started service's log of `node` (stand-in or archiver-sim output). */
+  async serviceLog(node: string): Promise<string> {
+    return readFile(this.file('standin-log', node), 'utf8').catch(() => '');
+  }
+
+  /** Whether the agent process of `node` has exited. */
+  agentExited(node: string): boolean {
+    return this.agents.get(node)?.exited ?? true;
+  }
+
+  /** SIGTERM the agent of `node` (its stop hooks run) and wait until it has exited. */
+  async stopAgent(node: string, timeoutMs = 10_000): Promise<void> {
+    const a = this.agent(node);
+    if (a.exited) return;
+    this.signal(a.proc.pid, 'SIGTERM');
+    const until = Date.now() + timeoutMs;
+    while (!a.exited && Date.now() < until) await sleep(50);
+    if (!a.exited) throw new Error(`agent ${node} did not exit within ${timeoutMs} ms`);
   }
 
   /** The agent's log of `node` (pino JSON lines), for failure messages. */

@@ -5,6 +5,7 @@
  */
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import { pino, type Logger } from 'pino';
+import { backoffMs } from '../../core/backoff.js';
 import { ArchiverKeys } from '../../core/election/keys.js';
 import {
   ActiveValueSchema, LeaderValueSchema, NodeStatusSchema, SwitchoverRequestSchema,
@@ -214,21 +215,23 @@ export class ArchiverGroupStore {
   watch(onChange: () => void, onError: (err: unknown) => void): () => Promise<void> {
     let watcher: Watcher | null = null;
     let stopped = false;
+    // Consecutive failures since the watch last connected: re-creating backs off (core/backoff.ts) up to 5 s.
+    let failures = 0;
     const start = (): void => {
       this.client.watch().prefix(this.keys.prefix).create().then((w) => {
         if (stopped) { void w.cancel(); return; }
         watcher = w;
         w.on('data', () => onChange());
-        w.on('connected', () => onChange());
+        w.on('connected', () => { failures = 0; onChange(); });
         w.on('error', (err) => {
           onError(err);
           // etcd3: a watcher that errored (e.g. compaction) must be re-created.
           void w.cancel().catch(() => undefined);
-          if (!stopped) setTimeout(start, 200);
+          if (!stopped) setTimeout(start, backoffMs(++failures, 200, 5000));
         });
       }, (err: unknown) => {
         onError(err);
-        if (!stopped) setTimeout(start, 500);
+        if (!stopped) setTimeout(start, backoffMs(++failures, 500, 5000));
       });
     };
     start();

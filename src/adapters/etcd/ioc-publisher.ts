@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { PvsError, messageOf } from '../../core/errors.js';
 import type { Keyspace } from '../../core/keyspace.js';
 import { SCHEMA_VERSION, type Alive, type IocInfo, type IocRecord, type UnreadableFile, type UploadState } from '../../core/model.js';
-import { batchOps, planRecordWrites, unreadableErrors, type PlannedOp } from '../../core/upload/plan.js';
+import { batchOps, planRecordWrites, unreadableErrors } from '../../core/upload/plan.js';
+import type { WriteOp } from '../../core/write-op.js';
 import { isEtcdRefusal, wrapEtcdError } from './errors.js';
 import { commitOps, rangePrefix } from './kv.js';
 import { LeaseKeeper, etcdLeaseTransport, type LeaseTransport } from './lease-keeper.js';
@@ -225,7 +226,7 @@ export class IocPublisher {
     return report;
   }
 
-  private async commitConcurrently(batches: readonly PlannedOp[][]): Promise<void> {
+  private async commitConcurrently(batches: readonly WriteOp[][]): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < batches.length && !this.stopping) {
@@ -248,7 +249,7 @@ export class IocPublisher {
     };
   }
 
-  private infoOp(state: UploadState, config: IocConfiguration): PlannedOp {
+  private infoOp(state: UploadState, config: IocConfiguration): WriteOp {
     return { type: 'put', key: this.opts.keys.iocInfo(this.opts.iocId), value: JSON.stringify(this.info(state, config)) };
   }
 

@@ -2,6 +2,7 @@
  * Bulk key-value operations within etcd's limits: paged consistent ranges and batched transactions.
  */
 import type { Etcd3, IKeyValue, IRequestOp } from 'etcd3';
+import type { WriteOp } from '../../core/write-op.js';
 import { wrapEtcdError } from './errors.js';
 
 /** One key and value as read back from etcd. */
@@ -87,10 +88,8 @@ export async function scanPrefix(
   });
 }
 
-/** A put or a delete of one key, as a transaction operation. */
-export type WriteOp =
-  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly lease?: string }
-  | { readonly type: 'delete'; readonly key: string };
+/** A put or a delete of one key, as a transaction operation (the one type, core/write-op.ts). */
+export type { WriteOp } from '../../core/write-op.js';
 
 /** Turn a WriteOp into etcd's request op. */
 export function toRequestOp(op: WriteOp): IRequestOp {

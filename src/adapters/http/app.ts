@@ -20,7 +20,7 @@ import { registerStatusRoutes } from './status-routes.js';
 import { registerConsole } from './console-static.js';
 import { registerIocRoutes } from './ioc-routes.js';
 import { registerServiceRoutes, type HealthReport, type ServiceInfo } from './service-routes.js';
-import { openApiDocument } from './openapi.js';
+import { registerOpenApi, serveOpenApi } from './openapi.js';
 import { registerHistoryRoutes, type HistoryDeps } from './history-routes.js';
 import { registerWatchRoute, type WatchDeps } from './watch-route.js';
 import type { WriteDeps } from './write-executor.js';
@@ -100,29 +100,33 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler((request, reply) =>
     replyError(reply, request.url, 404, 'PVS_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`));
 
-  const limits = deps.limits ?? DEFAULT_LIMITS;
+  // The OpenAPI document is generated from the routes: @fastify/swagger sees every route registered after it has
+  // loaded, so the routes go in a plugin queued after it (skip-override: still the root scope, nothing encapsulated).
+  registerOpenApi(app, deps.serviceInfo.version);
   installHttpMetrics(app, deps.registry, deps.directory);
-  registerServiceRoutes(app, deps.serviceInfo, deps.health, deps.registry);
-  registerChannelRoutes(app, deps.directory, limits);
-  registerDefinitionRoutes(app, deps.directory, limits);
-  registerStatusRoutes(app, deps.directory);
-  const writes = deps.writes;
-  if (writes === undefined && deps.archiver === undefined) registerIocRoutes(app, deps.directory);
-  else {
-    // Not global: it only counts password checks, through the guard's createRateLimit(), one count for all its routes.
-    void app.register(rateLimit, { global: false });
-    const guard = createAuthGuard(app, writes?.authenticate ?? (async () => null), writes?.loginLimit);
-    registerIocRoutes(app, deps.directory, guard);
-    if (writes !== undefined) void app.register(async (scope) => registerWriteRoutes(scope, deps.directory, writes, guard));
-    if (deps.archiver !== undefined) {
-      void app.register(archiverRoutes, { ...deps.archiver, authorizeSwitchover: guard.require('ADMIN', 'switch the active archiver over') });
+  const routes = async (): Promise<void> => {
+    const limits = deps.limits ?? DEFAULT_LIMITS;
+    registerServiceRoutes(app, deps.serviceInfo, deps.health, deps.registry);
+    registerChannelRoutes(app, deps.directory, limits);
+    registerDefinitionRoutes(app, deps.directory, limits);
+    registerStatusRoutes(app, deps.directory);
+    const writes = deps.writes;
+    if (writes === undefined && deps.archiver === undefined) registerIocRoutes(app, deps.directory);
+    else {
+      // Not global: it only counts password checks, through the guard's createRateLimit(), one count for all its routes.
+      void app.register(rateLimit, { global: false });
+      const guard = createAuthGuard(app, writes?.authenticate ?? (async () => null), writes?.loginLimit);
+      registerIocRoutes(app, deps.directory, guard);
+      if (writes !== undefined) void app.register(async (scope) => registerWriteRoutes(scope, deps.directory, writes, guard));
+      if (deps.archiver !== undefined) {
+        void app.register(archiverRoutes, { ...deps.archiver, authorizeSwitchover: guard.require('ADMIN', 'switch the active archiver over') });
+      }
     }
-  }
-  if (deps.watch !== undefined) registerWatchRoute(app, deps.directory, deps.watch, limits);
-  if (deps.history !== undefined) registerHistoryRoutes(app, deps.history, limits);
-  const openapi = openApiDocument(deps.serviceInfo.version,
-    { writes: deps.writes !== undefined, watch: deps.watch !== undefined, history: deps.history !== undefined });
-  app.get('/api/v1/openapi.json', () => openapi);
-  if (deps.consoleRoot !== undefined) void app.register(async (scope) => registerConsole(scope, deps.consoleRoot as string));
+    if (deps.watch !== undefined) registerWatchRoute(app, deps.directory, deps.watch, limits);
+    if (deps.history !== undefined) registerHistoryRoutes(app, deps.history, limits);
+    serveOpenApi(app);
+    if (deps.consoleRoot !== undefined) await registerConsole(app, deps.consoleRoot);
+  };
+  void app.register(Object.assign(routes, { [Symbol.for('skip-override')]: true }));
   return app;
 }

@@ -12,6 +12,7 @@ import { cfSerializer } from './cf-serialize.js';
 import type { DirectoryReader } from './directory-reader.js';
 import { BufferPool } from './buffer-pool.js';
 import { QueryCache } from './query-cache.js';
+import { runStepped } from './stepped.js';
 
 const QueryShape = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
 const NameParams = z.object({ name: z.string() });
@@ -52,16 +53,16 @@ export function registerChannelRoutes(app: FastifyInstance, directory: Directory
   app.get(`${base}/channels`, {
     schema: { response: { 200: cfChannelListSchema, ...errors } }, serializerCompiler: cfSerializer('channels'),
   },
-    (request, reply) => {
+    async (request, reply) => {
       let buf: Buffer | null = null;
       const q = parsed.get(request.url, () => queryOf(request.query, limits));
-      const page = directory.searchJson(q, false, (n) => (buf = pool.take(n)));
+      const page = await runStepped(directory.startSearchJson(q, false, (n) => (buf = pool.take(n))));
       if (buf !== null) pool.giveAfter(reply.raw, buf);
       return sendJson(reply, page.json);
     });
 
   app.get(`${base}/channels/count`, { schema: { response: { 200: { type: 'integer' }, ...errors } } },
-    (request) => directory.count(queryOf(request.query, limits)));
+    (request) => runStepped(directory.startCount(queryOf(request.query, limits))));
 
   app.get(`${base}/channels/combined`, {
     serializerCompiler: cfSerializer('combined'),
@@ -72,9 +73,9 @@ export function registerChannelRoutes(app: FastifyInstance, directory: Directory
         ...errors,
       },
     },
-  }, (request, reply) => {
+  }, async (request, reply) => {
     // Unlike upstream (page length unless ~track_total_hits), count is always the true number of matches.
-    const r = directory.searchJson(queryOf(request.query, limits), true);
+    const r = await runStepped(directory.startSearchJson(queryOf(request.query, limits), true));
     return sendJson(reply, wrap('{"channels":', r.json, `,"count":${r.total ?? r.length}}`));
   });
 
@@ -89,14 +90,14 @@ export function registerChannelRoutes(app: FastifyInstance, directory: Directory
     });
 
   // Scroll: `id` is the last name of the page, null once a page comes back empty.
-  const scroll = (query: unknown, after: string | null): Uint8Array => {
+  const scroll = async (query: unknown, after: string | null): Promise<Uint8Array> => {
     const q = queryOf(query, limits);
-    const r = directory.searchJson(after === null ? q : { ...q, searchAfter: after });
+    const r = await runStepped(directory.startSearchJson(after === null ? q : { ...q, searchAfter: after }));
     return wrap(`{"id":${r.lastName === null ? 'null' : JSON.stringify(r.lastName)},"channels":`, r.json, '}');
   };
   const scrollOpts = { schema: { response: { 200: scrollSchema, ...errors } }, serializerCompiler: cfSerializer('scroll') };
   app.get(`${base}/scroll`, scrollOpts,
-    (request, reply) => sendJson(reply, scroll(request.query, null)));
+    async (request, reply) => sendJson(reply, await scroll(request.query, null)));
   app.get(`${base}/scroll/:id`, scrollOpts,
-    (request, reply) => sendJson(reply, scroll(request.query, IdParams.parse(request.params).id)));
+    async (request, reply) => sendJson(reply, await scroll(request.query, IdParams.parse(request.params).id)));
 }

@@ -3,6 +3,7 @@
  * until this replica has applied them (read-your-writes), and re-plan from the fresher state when another writer
  * won a guard. The server keeps no state of its own: everything it answers comes back through the mirror.
  */
+import { backoffMs } from '../../core/backoff.js';
 import { PvsError } from '../../core/errors.js';
 import type { Keyspace } from '../../core/keyspace.js';
 import type { Principal } from '../../core/auth/principal.js';
@@ -47,8 +48,9 @@ export async function executeWrite(view: WriteView, deps: WriteDeps, rule: (cs: 
         + `but this replica has not applied it within ${waitMs} ms; it shows once the replica catches up (see /healthz)`, { retryable: true });
     }
     if (!r.conflict) return result;
-    // Several writers on one key: each round one wins; a random pause spreads the others out.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    // Several writers on one key: each round one wins; a random pause (full jitter on the one back-off) spreads the
+    // others out. 5 ms doubling to 80 ms: over 32 attempts about what the linear 5 ms x attempt pause gave.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * backoffMs(attempt, 5, 80)));
   }
   throw new PvsError('PVS_ETCD_CONFLICT', `the write kept losing to concurrent writers (${ATTEMPTS} attempts)`, { retryable: true });
 }

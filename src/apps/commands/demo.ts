@@ -4,13 +4,15 @@
  * SIGTERM stops everything it started, in reverse order.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { endpointUrl } from '../../adapters/local-mariadb/local-mariadb.js';
 import { PvsError } from '../../core/errors.js';
 import { PORT, numberOption } from '../option-values.js';
 import { openLocalCluster } from './cluster.js';
+import { openLocalMariadb } from './db.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(REPO, 'bin', 'pvsync.js');
@@ -38,6 +40,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   process.env['PVSYNC_LOG_LEVEL'] ??= 'warn';
   const children: { name: string; child: ChildProcess }[] = [];
   const cluster = await openLocalCluster({ config: join(REPO, 'etcd-cluster.yml'), stateDir: opts.stateDir });
+  const mariadb = await openLocalMariadb({ stateDir: opts.stateDir });
   let stopping = false;
   const stopAll = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -52,8 +55,9 @@ async function runDemo(opts: DemoOptions): Promise<void> {
       clearTimeout(timer);
       say(`stopped ${name}`);
     }
+    await mariadb.down().catch(() => undefined);
     await cluster.down();
-    say('etcd stopped (data kept in ' + cluster.stateDir + '); bye');
+    say('MariaDB and etcd stopped (data kept in ' + cluster.stateDir + '); bye');
     process.exit(0);
   };
   process.on('SIGINT', () => void stopAll('SIGINT'));
@@ -74,11 +78,24 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     return child;
   };
   start('server', ['serve', '--port', String(opts.port), '--demo-auth']);
-  // An active/standby archiver pair elected on an etcd lease; their hooks stand in for starting the appliance.
-  for (const node of ['archiver-a', 'archiver-b']) {
-    start(node, ['archiver-agent', '--node', node, '--ttl', '3', '--start', `echo ${node}: archiver started`,
-      '--stop', `echo ${node}: archiver stopped`, '--mgmt-url', `http://${node}.localdomain:17665/mgmt`]);
+  // The KOMAC pair: two archiver nodes elected on an etcd lease, each agent's hooks starting and stopping a stand-in
+  // appliance (archiver-sim) with the SAME identity on one shared MariaDB and one data directory.
+  say('starting MariaDB (the appliances\' shared archappl database)');
+  const dbUrl = endpointUrl(await mariadb.up());
+  const archData = join(opts.stateDir, 'archiver');
+  mkdirSync(archData, { recursive: true });
+  for (const [i, node] of ['archiver-a', 'archiver-b'].entries()) {
+    const port = 17665 + i;
+    const pid = join(archData, `${node}.pid`);
+    const sim = `${q(process.execPath)} ${q(BIN)} archiver-sim --identity komac-arch --db ${q(dbUrl)} --port ${port} `
+      + `--data ${q(join(archData, 'samples'))} --node ${node} --pid-file ${q(pid)}`;
+    start(node, ['archiver-agent', '--node', node, '--ttl', '3', '--mgmt-url', `http://127.0.0.1:${port}/mgmt`,
+      '--start', `rm -f ${q(pid)}; ${sim} >>${q(join(archData, `${node}.log`))} 2>&1 & i=0; while [ ! -s ${q(pid)} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; [ -s ${q(pid)} ]`,
+      '--stop', `[ -s ${q(pid)} ] && p=$(cat ${q(pid)}) && kill "$p" 2>/dev/null; while [ -n "$p" ] && [ -e /proc/$p ] && ! grep -q ') Z' /proc/$p/stat 2>/dev/null; do sleep 0.1; done; rm -f ${q(pid)}`,
+      '--hook-timeout', '40', '--watchdog-file', join(archData, `${node}.watchdog.json`)]);
   }
+  // Archiving driven by the directory: the archive tags of the example IOCs, on whichever appliance is active.
+  start('archive-reconcile', ['archive-reconcile', '--db', dbUrl, '--identity', 'komac-arch']);
   const examples = readdirSync(join(REPO, 'examples'), { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(REPO, 'examples', d.name, 'st.cmd'))).map((d) => d.name).sort();
   for (const ex of examples) start(`uploader ${ex}`, ['upload', '--st-cmd', join(REPO, 'examples', ex, 'st.cmd'), '--ttl', String(opts.ttl)]);
@@ -108,6 +125,8 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     `  curl '${base}/ChannelFinder/resources/channels?~tag=demo'`,
     `  curl -N '${base}/api/v1/watch?~name=LINAC:*'     # live changes as Server-Sent Events`,
     `  curl '${base}/api/v1/archiver/status'            # which archiver node is active`,
+    `  curl -L '${base}/archiver/mgmt/bpl/getAllPVs?limit=-1'   # what the active appliance archives`,
+    `  ls ${join(archData, 'samples')}            # one sample file per archived PV`,
     `  curl -u admin:adminPass -X POST -H 'Content-Type: application/json' -d '{}' ${base}/api/v1/archiver/switchover`,
     `  npx pvsync cluster status --state-dir ${cluster.stateDir}`,
     `  kill -9 <pid of an uploader>   # its channels turn Inactive within ${opts.ttl} s`,
@@ -115,7 +134,27 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     'Ctrl-C stops everything.',
     '',
   ].join('\n'));
-  await new Promise<never>(() => undefined);
+  await watchArchiver(base, say);
+}
+
+// Say which archiver node is active and how many PVs its appliance archives, whenever that changes.
+async function watchArchiver(base: string, say: (line: string) => void): Promise<never> {
+  let last = '';
+  for (;;) {
+    const st = await fetch(`${base}/api/v1/archiver/status`).then((r) => r.json() as Promise<{ active?: { node: string; endpoints?: { mgmt?: string } } | null }>).catch(() => null);
+    const mgmt = st?.active?.endpoints?.mgmt;
+    const pvs = mgmt === undefined ? null
+      : await fetch(`${mgmt}/bpl/getAllPVs?limit=-1`).then((r) => (r.ok ? r.json() as Promise<unknown[]> : null)).catch(() => null);
+    const now = st?.active == null ? 'no archiver node is active'
+      : `${st.active.node} is the active archiver${pvs === null ? ' (its appliance is starting)' : `: its appliance archives ${pvs.length} PVs`}`;
+    if (now !== last) say(now);
+    last = now;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function q(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 async function waitFor(cond: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {

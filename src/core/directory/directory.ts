@@ -45,6 +45,15 @@ export interface JsonPage {
 
 const freshBytes = (n: number): Uint8Array => new Uint8Array(n);
 
+/**
+ * A query answered in steps: `step(budget)` tests up to `budget` more candidates and returns the answer once done,
+ * null before. The caller may run other work between steps; the answer is that of the directory as it stands after
+ * the last step (a scan that sees the directory change between steps starts over, at most twice).
+ */
+export interface SteppedQuery<T> {
+  step(budget: number): T | null;
+}
+
 /** The directory index. Single-threaded; every method is synchronous. */
 export class Directory {
   /** Owner written on channels and properties. */
@@ -126,6 +135,26 @@ export class Directory {
       lastName: slots.at(-1)?.name ?? null,
       total: withTotal ? total : null,
     };
+  }
+
+  /** `searchJson` in steps (see SteppedQuery): the same page, with the other work run between steps. */
+  startSearchJson(q: ChannelQuery, withTotal = false, alloc: (bytes: number) => Uint8Array = freshBytes): SteppedQuery<JsonPage> {
+    const slots: ChannelSlot[] = [];
+    const run = this.queries.startScan(q, q.size, withTotal, slots);
+    return {
+      step: (budget) => (!run.step(budget) ? null : {
+        json: this.pager.page(slots, alloc),
+        length: slots.length,
+        lastName: slots.at(-1)?.name ?? null,
+        total: withTotal ? run.matched : null,
+      }),
+    };
+  }
+
+  /** `count` in steps (see SteppedQuery). */
+  startCount(q: ChannelQuery): SteppedQuery<number> {
+    const run = this.queries.startScan({ ...q, from: 0, searchAfter: null }, 0, true, []);
+    return { step: (budget) => (run.step(budget) ? run.matched : null) };
   }
 
   /** Entries, estimated bytes, hits and misses of the cache of channels' JSON text. */

@@ -2,12 +2,15 @@
  * Answers a ChannelQuery from a derivation: plans the candidates (the name ranges of literal prefixes, or the
  * channels of the matching IOCs for IOC-level property filters), then walks them in name order with the compiled
  * predicate, stopping once the page is full unless a total is wanted. Plans are cached per parsed query.
+ * A scan can also run in steps of a bounded number of candidates (`startScan`), so that the caller can let other
+ * work run between them: a scan of a million names is not one block of the caller's time.
  */
 import type { ChannelQuery } from '../query/channel-query.js';
 import type { Glob } from '../query/glob.js';
 import type { Derivation } from './derivation.js';
 import { compileMatcher, type SlotPredicate } from './matcher.js';
 import type { ChannelSlot, IocNode } from './nodes.js';
+import type { SortedIndex } from './sorted-index.js';
 import type { PropertySource } from './properties.js';
 import type { Range } from './sorted-index.js';
 
@@ -21,6 +24,33 @@ interface ScanPlan {
 
 // Below this many candidates a plain scan beats looking through every IOC.
 const SMALL_SCAN = 256;
+
+// A stepped scan that saw the derivation change between its steps this many times runs its next step to the end.
+const MAX_RESTARTS = 2;
+
+/** A scan in steps (QueryExecutor.startScan). */
+export interface ScanCursor {
+  /**
+   * Test up to `budget` more candidates (Infinity: all); true once the scan is done. When the derivation changed
+   * since the previous step, the scan starts over (the page is emptied), so that the finished page and count are
+   * those of the derivation as it stands after the last step; after MAX_RESTARTS the next step runs to the end.
+   */
+  step(budget: number): boolean;
+  /** Candidates that matched so far; once done, the scan's result (as `scan` returns it). */
+  readonly matched: number;
+  /** Times the scan started over. */
+  readonly restarts: number;
+}
+
+// What one scan walks, as the derivation stood when it (re)started.
+interface Prepared {
+  readonly index: SortedIndex;
+  readonly arr: readonly ChannelSlot[];
+  readonly pred: SlotPredicate | null;
+  readonly ranges: readonly Range[];
+  readonly byIoc: readonly ChannelSlot[] | null;
+  readonly start: number;
+}
 
 /** Query planner and executor over one derivation. Single-threaded; every method is synchronous. */
 export class QueryExecutor {
@@ -48,37 +78,23 @@ export class QueryExecutor {
    * then skips `from`.
    */
   scan(q: ChannelQuery, size: number, wantTotal: boolean, page: ChannelSlot[]): number {
+    const run = this.startScan(q, size, wantTotal, page);
+    run.step(Infinity);
+    return run.matched;
+  }
+
+  /** The same scan as `scan`, in steps of at most `budget` candidates each (see ScanCursor). */
+  startScan(q: ChannelQuery, size: number, wantTotal: boolean, page: ChannelSlot[]): ScanCursor {
+    return new SteppedScan(() => this.prepare(q), () => this.state.generation, q, size, wantTotal, page);
+  }
+
+  private prepare(q: ChannelQuery): Prepared {
     const index = this.state.table.index;
     const arr = index.view();
     const { pred, ranges, rangeSize } = this.planFor(q, arr.length);
-    if (pred === null) return 0;
-    let matched = 0;
-    let eligible = 0;
-    // Returns false once the page is full and no total is wanted.
-    const visit = (slot: ChannelSlot, afterStart: boolean): boolean => {
-      if (!pred(slot)) return true;
-      matched++;
-      if (!afterStart) return true;
-      eligible++;
-      if (eligible > q.from && page.length < size) page.push(slot);
-      else if (!wantTotal && page.length >= size) return false;
-      return true;
-    };
-    const byIoc = this.iocCandidates(q, rangeSize);
-    if (byIoc !== null) {
-      const after = q.searchAfter;
-      for (const slot of byIoc) {
-        if (!visit(slot, after === null || index.compare(slot.name, after) > 0)) break;
-      }
-      return matched;
-    }
+    const byIoc = pred === null ? null : this.iocCandidates(q, rangeSize);
     const start = q.searchAfter === null ? 0 : index.bound(q.searchAfter, false);
-    for (const [lo, hi] of ranges) {
-      for (let i = wantTotal ? lo : Math.max(lo, start); i < hi; i++) {
-        if (!visit(arr[i] as ChannelSlot, i >= start)) return matched;
-      }
-    }
-    return matched;
+    return { index, arr, pred, ranges, byIoc, start };
   }
 
   // Property predicates memoize value tests (up to thousands of values): those are compiled afresh per scan
@@ -183,6 +199,88 @@ export class QueryExecutor {
     slots.sort((a, b) => table.index.compare(a.name, b.name));
     this.served.set(ioc, { generation, slots });
     return slots;
+  }
+}
+
+// One scan's position between steps: in the IOC candidates (pos), or in range r at index i (-1: not entered yet).
+class SteppedScan implements ScanCursor {
+  matched = 0;
+  restarts = 0;
+  private eligible = 0;
+  private p: Prepared | null = null;
+  private generation = -1;
+  private done = false;
+  private pos = 0;
+  private r = 0;
+  private i = -1;
+
+  constructor(private readonly prepare: () => Prepared, private readonly currentGeneration: () => number,
+    private readonly q: ChannelQuery, private readonly size: number, private readonly wantTotal: boolean,
+    private readonly page: ChannelSlot[]) {}
+
+  step(budget: number): boolean {
+    if (this.done) return true;
+    let p = this.p;
+    if (p === null || this.currentGeneration() !== this.generation) {
+      if (p !== null) this.restarts++;
+      this.generation = this.currentGeneration();
+      p = this.p = this.prepare();
+      this.matched = 0;
+      this.eligible = 0;
+      this.page.length = 0;
+      this.pos = 0;
+      this.r = 0;
+      this.i = -1;
+    }
+    let left = this.restarts >= MAX_RESTARTS ? Infinity : budget;
+    const pred = p.pred;
+    if (pred === null) return this.finish();
+    if (p.byIoc !== null) {
+      const list = p.byIoc;
+      const after = this.q.searchAfter;
+      for (let pos = this.pos; pos < list.length; pos++) {
+        if (left-- <= 0) {
+          this.pos = pos;
+          return false;
+        }
+        const slot = list[pos] as ChannelSlot;
+        if (!this.visit(pred, slot, after === null || p.index.compare(slot.name, after) > 0)) break;
+      }
+      return this.finish();
+    }
+    const { arr, ranges, start } = p;
+    for (let r = this.r; r < ranges.length; r++) {
+      const [lo, hi] = ranges[r] as Range;
+      let i = this.i < 0 ? (this.wantTotal ? lo : Math.max(lo, start)) : this.i;
+      this.i = -1;
+      for (; i < hi; i++) {
+        if (left-- <= 0) {
+          this.r = r;
+          this.i = i;
+          return false;
+        }
+        if (!this.visit(pred, arr[i] as ChannelSlot, i >= start)) return this.finish();
+      }
+    }
+    return this.finish();
+  }
+
+  private finish(): true {
+    this.done = true;
+    this.p = null; // hold no index view
+    return true;
+  }
+
+  // Returns false once the page is full and no total is wanted.
+  private visit(pred: NonNullable<SlotPredicate>, slot: ChannelSlot, afterStart: boolean): boolean {
+    if (!pred(slot)) return true;
+    this.matched++;
+    if (!afterStart) return true;
+    this.eligible++;
+    const page = this.page;
+    if (this.eligible > this.q.from && page.length < this.size) page.push(slot);
+    else if (!this.wantTotal && page.length >= this.size) return false;
+    return true;
   }
 }
 

@@ -4,12 +4,12 @@
  */
 import type { Keyspace } from '../keyspace.js';
 import { utf8Length } from '../utf8-length.js';
+import type { WriteOp } from '../write-op.js';
 import { StoredRecordSchema, type IocError, type IocRecord, type StoredRecord, type UnreadableFile } from '../model.js';
 
-/** A put or delete of one key (the same shape the etcd adapter commits). */
-export type PlannedOp =
-  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly lease?: string }
-  | { readonly type: 'delete'; readonly key: string };
+
+/** The planner's name for WriteOp (bench/upload.ts uses it): the same type, not a second one. */
+export type PlannedOp = WriteOp;
 
 /** The stored form of a parsed record: type, DESC, info tags, aliases, and where it is defined. */
 export function toStoredRecord(rec: IocRecord): StoredRecord {
@@ -45,7 +45,7 @@ export function encodeStoredRecord(rec: StoredRecord): string {
 
 /** What an upload must write, and what it found already in place. */
 export interface RecordPlan {
-  readonly ops: PlannedOp[];
+  readonly ops: WriteOp[];
   readonly unchanged: number;
   readonly added: number;
   readonly changed: number;
@@ -70,7 +70,7 @@ export function planRecordWrites(
   keys: Keyspace, iocId: string, records: readonly IocRecord[], existing: ReadonlyMap<string, string>,
   unreadable: readonly UnreadableFile[] = [],
 ): RecordPlan {
-  const ops: PlannedOp[] = [];
+  const ops: WriteOp[] = [];
   const seen = new Set<string>();
   const lost = new Set(unreadable.flatMap((u) => u.paths));
   const fromLost = (r: StoredRecord): boolean =>
@@ -144,7 +144,7 @@ export const ETCD_TXN_LIMITS: TxnLimits = { maxOps: 128, maxBytes: 1024 * 1024 }
 const OP_OVERHEAD = 32;
 
 /** Cut ops into transactions within the limits; an op larger than maxBytes by itself goes alone. */
-export function batchOps<T extends PlannedOp>(ops: readonly T[], limits: TxnLimits = ETCD_TXN_LIMITS): T[][] {
+export function batchOps<T extends WriteOp>(ops: readonly T[], limits: TxnLimits = ETCD_TXN_LIMITS): T[][] {
   return batchBySize(ops, (op) => utf8Length(op.key) + (op.type === 'put' ? utf8Length(op.value) : 0) + OP_OVERHEAD, limits);
 }
 

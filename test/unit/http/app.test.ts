@@ -200,6 +200,9 @@ describe('HTTP app: internal errors', () => {
     broken.searchJson = () => {
       throw new Error('secret detail');
     };
+    broken.startSearchJson = () => { // what the channel routes call (in steps)
+      throw new Error('secret detail');
+    };
     const app = buildApp({ directory: broken, registry: new Registry(), logger,
       health: () => ({ ok: true, etcd: null, revision: 0 }),
       serviceInfo: { version: 'x', backend: () => ({ status: 'Connected' }) } });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Keyspace } from '../../../src/core/keyspace.js';
 import type { IocRecord } from '../../../src/core/model.js';
-import { batchOps, encodeStoredRecord, planRecordWrites, toStoredRecord, type PlannedOp } from '../../../src/core/upload/plan.js';
+import { batchOps, encodeStoredRecord, planRecordWrites, toStoredRecord } from '../../../src/core/upload/plan.js';
+import type { WriteOp } from '../../../src/core/write-op.js';
 
 const ks = new Keyspace('/t/');
 const rec = (name: string, extra: Partial<IocRecord> = {}): IocRecord =>
@@ -58,7 +59,7 @@ describe('planRecordWrites', () => {
 });
 
 describe('batchOps', () => {
-  const put = (i: number, size = 10): PlannedOp => ({ type: 'put', key: `/k/${i}`, value: 'x'.repeat(size) });
+  const put = (i: number, size = 10): WriteOp => ({ type: 'put', key: `/k/${i}`, value: 'x'.repeat(size) });
 
   it('never puts more than 128 ops in a transaction', () => {
     const batches = batchOps(Array.from({ length: 300 }, (_, i) => put(i)));
