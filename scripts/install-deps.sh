@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the system packages pvsync's tests and demo need (Debian): etcd-server, etcd-client, mariadb-server,
 # openssl (the CA and certificates of a secured cluster, docs/security.md) and nftables (the partition tests cut etcd
-# members off inside network namespaces).
+# members off inside network namespaces), chromium (the console's browser tests drive Debian's Chromium, headless)
+# with fonts-dejavu-core for its text.
 # Idempotent: installs only what is missing, runs `apt-get update` at most once and only when a package is unknown,
 # and waits for a dpkg lock held by another process instead of failing. Needs root when something is missing.
 set -euo pipefail
 
-packages=(etcd-server etcd-client mariadb-server openssl nftables)
+packages=(etcd-server etcd-client mariadb-server openssl nftables chromium fonts-dejavu-core)
 apt_opts=(-o DPkg::Lock::Timeout=600)
 export DEBIAN_FRONTEND=noninteractive
 

@@ -55,6 +55,8 @@ export interface ApiRuntimeOptions {
   readonly maxWatchesPerClient?: number;
   /** The archiver election's routes, switchovers guarded like writes (none by default). */
   readonly archiver?: AppDeps['archiver'];
+  /** Directory of the built operator console, served at `/console/` (none by default). */
+  readonly consoleRoot?: string;
   /** Log HTTP requests with this logger (none by default). */
   readonly httpLogger?: Logger;
   /**
@@ -180,6 +182,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
     ...(o.archiver === undefined ? {} : { archiver: o.archiver }),
     ...(o.installations?.routes === undefined ? {} : { installations: o.installations.routes }),
     ...(o.maxInFlight === undefined ? {} : { maxInFlight: o.maxInFlight }),
+    ...(o.consoleRoot === undefined ? {} : { consoleRoot: o.consoleRoot }),
     watch: {
       journal, waitFor,
       subscribe: (l) => {

@@ -394,7 +394,7 @@ export class ArchiverAgent {
       const status: NodeStatus = {
         node: this.cfg.node, role: this.role, healthy: this.health.healthy(this.now()),
         checks: this.health.snapshot(), since: this.roleSince, token: this.myToken, updatedAt: this.now(),
-        endpoints: this.cfg.published, pid: process.pid, host: hostname(),
+        endpoints: this.cfg.published, pid: process.pid, host: hostname(), resources: [...this.cfg.start],
       };
       await this.store.publishStatus(lease, status).catch((err: unknown) => this.log.debug({ err }, 'status not published'));
     });

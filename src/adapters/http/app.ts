@@ -17,6 +17,8 @@ import type { DirectoryReader } from './directory-reader.js';
 import { replyError, sendError } from './error-reply.js';
 import { installHttpMetrics } from './http-metrics.js';
 import { registerStatusRoutes } from './status-routes.js';
+import { registerConsole } from './console-static.js';
+import { registerIocRoutes } from './ioc-routes.js';
 import { registerServiceRoutes, type HealthReport, type ServiceInfo } from './service-routes.js';
 import { registerOpenApi, serveOpenApi } from './openapi.js';
 import { registerHistoryRoutes, type HistoryDeps } from './history-routes.js';
@@ -57,6 +59,8 @@ export interface AppDeps {
   readonly installations?: Omit<InstallationDeps, 'bodyLimit'>;
   /** Requests served at once past which new ones get 503 with Retry-After (PVS_OVERLOADED); unbounded without. */
   readonly maxInFlight?: number;
+  /** Directory of the built operator console (dist/console), served at `/console/` and `/`; none without. */
+  readonly consoleRoot?: string;
 }
 
 /** Default of AppDeps.bodyLimit. */
@@ -118,10 +122,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     registerDefinitionRoutes(app, deps.directory, limits);
     registerStatusRoutes(app, deps.directory);
     const writes = deps.writes;
-    if (writes !== undefined || deps.archiver !== undefined) {
+    if (writes === undefined && deps.archiver === undefined) registerIocRoutes(app, deps.directory);
+    else {
       // Not global: it only counts password checks, through the guard's createRateLimit(), one count for all its routes.
       void app.register(rateLimit, { global: false });
       const guard = createAuthGuard(app, writes?.authenticate ?? (async () => null), writes?.loginLimit);
+      registerIocRoutes(app, deps.directory, guard);
       if (writes !== undefined) void app.register(async (scope) => registerWriteRoutes(scope, deps.directory, writes, guard));
       if (deps.archiver !== undefined) {
         void app.register(archiverRoutes, { ...deps.archiver, authorizeSwitchover: guard.require('ADMIN', 'switch the active archiver over') });
@@ -130,6 +136,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (deps.watch !== undefined) registerWatchRoute(app, deps.directory, deps.watch, limits);
     if (deps.history !== undefined) registerHistoryRoutes(app, deps.history, limits);
     serveOpenApi(app);
+    if (deps.consoleRoot !== undefined) await registerConsole(app, deps.consoleRoot);
   };
   void app.register(Object.assign(routes, { [Symbol.for('skip-override')]: true }));
   return app;

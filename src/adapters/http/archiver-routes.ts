@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Endpoints } from '../../core/election/records.js';
 import type { ArchiverService } from '../../core/election/service.js';
+import type { GroupTimeline } from '../../core/election/timeline.js';
 import type { RequestGuard } from './auth-guard.js';
 import { errorBodyShape } from './cf-schemas.js';
 import { replyError, sendError } from './error-reply.js';
@@ -23,6 +24,8 @@ export interface ArchiverRoutesOptions {
   readonly authorizeSwitchover: RequestGuard;
   /** Longest a switchover request may wait (default 10 s). */
   readonly maxSwitchoverMs?: number;
+  /** The group's takeover/switchover timeline (`GET /api/v1/archiver/timeline`); the route is absent without it. */
+  readonly timeline?: (group: string) => Promise<GroupTimeline>;
 }
 
 const endpointsSchema = {
@@ -37,6 +40,7 @@ const nodeSchema = {
     checks: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, ok: { type: 'boolean' }, detail: { type: 'string' } } } },
     since: { type: 'number' }, token: { type: ['string', 'null'] }, updatedAt: { type: 'number' },
     endpoints: endpointsSchema, pid: { type: 'integer' }, host: { type: 'string' },
+    resources: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 
@@ -55,6 +59,24 @@ const statusSchema = {
       properties: { id: { type: 'string' }, to: { type: 'string' }, requestedAt: { type: 'number' } },
     },
     revision: { type: 'string' },
+  },
+} as const;
+
+const timelineSchema = {
+  type: 'object',
+  properties: {
+    group: { type: 'string' }, fromRevision: { type: 'number' }, revision: { type: 'number' },
+    entries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          node: { type: 'string' }, token: { type: 'string' }, from: { type: ['string', 'null'] }, cause: { type: 'string' },
+          startedAt: { type: 'number' }, activeAt: { type: 'number' }, durationMs: { type: 'number' },
+          sinceLeaseExpiry: { type: 'boolean' }, endedAt: { type: ['number', 'null'] }, revision: { type: 'number' },
+        },
+      },
+    },
   },
 } as const;
 
@@ -82,6 +104,16 @@ export const archiverRoutes: FastifyPluginAsync<ArchiverRoutesOptions> = async (
       response: { 200: statusSchema, '5xx': errorSchema },
     },
   }, async (req) => opts.service.status(req.query.group ?? opts.defaultGroup));
+
+  const timeline = opts.timeline;
+  if (timeline !== undefined) {
+    app.get<{ Querystring: { group?: string } }>('/api/v1/archiver/timeline', {
+      schema: {
+        querystring: { type: 'object', properties: { group: { type: 'string', minLength: 1 } }, additionalProperties: false },
+        response: { 200: timelineSchema, '5xx': errorSchema },
+      },
+    }, async (req) => timeline(req.query.group ?? opts.defaultGroup));
+  }
 
   app.post<{ Body: { group?: string; to?: string; timeoutMs?: number } | undefined }>('/api/v1/archiver/switchover', {
     // Credentials before the body: a refusal is answered here, and fastify then neither reads nor parses the body.

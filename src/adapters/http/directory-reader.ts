@@ -5,4 +5,4 @@ import type { Directory } from '../../core/directory/directory.js';
 export type DirectoryReader = Pick<Directory,
   'owner' | 'size' | 'revision' | 'get' | 'getJson' | 'search' | 'searchJson' | 'startSearchJson' | 'count' | 'startCount' | 'propertyNames' | 'tagNames' | 'conflicts'
   | 'stored' | 'servedByIoc' | 'isManagedProperty' | 'propertyDefinition' | 'tagDefinition'
-  | 'channelsWithProperty' | 'channelsWithTag' | 'matcher'>;
+  | 'channelsWithProperty' | 'channelsWithTag' | 'matcher' | 'derivation'>;

@@ -128,6 +128,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   const count = await fetch(`${base}/ChannelFinder/resources/channels/count`).then((r) => r.text());
   say(`${examples.length} example IOCs published ${count} channels; the API is at ${base}/ChannelFinder`);
   if (viaBridge !== undefined) say(`IOC ${viaBridge} reached etcd through the RecCaster bridges bridge-1/bridge-2 (UDP 5049 announcements)`);
+  say(`the operator console is at ${base}/console/ (sign in as admin / adminPass to switch the archiver over)`);
   process.stdout.write([
     '',
     'Try:',

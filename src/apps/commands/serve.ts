@@ -2,10 +2,14 @@
  * `pvsync serve`: the ChannelFinder-compatible API server. Follows etcd with one mirror into an in-memory directory
  * and answers from memory; any number of replicas can serve the same cluster.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { demoAuthFile, mergeAuthFiles } from '../../adapters/auth/authenticator.js';
 import { EtcdArchiverService } from '../../adapters/etcd/archiver-ops.js';
+import { TimelineReader } from '../../adapters/etcd/archiver-timeline.js';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
 import { DEFAULT_BODY_LIMIT } from '../../adapters/http/app.js';
 import { DEFAULT_WRITE_WAIT_MS } from '../../adapters/http/write-executor.js';
@@ -48,6 +52,12 @@ interface ServeOptions extends SecurityFlags {
 
 const VERSION = '0.1.0';
 const MS_AT_LEAST_1: ValueRule = { kind: 'ms', min: 1 };
+
+/** dist/console of this package (built by `npm run build`), or null when it is not there. */
+function builtConsole(): string | null {
+  const dir = fileURLToPath(new URL('../../../dist/console/', import.meta.url));
+  return existsSync(join(dir, 'index.html')) ? dir : null;
+}
 
 /** Register `pvsync serve` on the program. */
 export function register(program: Command): void {
@@ -98,6 +108,9 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const multi: InstallationServe | undefined = cfg === undefined || self === undefined
     ? undefined : installationServe(cfg, self, client, keys, log, opts.forwardWrites);
 
+  const timelines = new TimelineReader(client, keys.root);
+  const consoleRoot = builtConsole();
+  if (consoleRoot === null) log.warn({}, 'the operator console is not built (npm run build): / and /console/ answer 404');
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const runtime = createApiRuntime({
@@ -106,7 +119,11 @@ async function runServe(opts: ServeOptions): Promise<void> {
     ...(opts.envProperties === undefined ? {} : { envProperties: envPropertyMap(opts.envProperties) }),
     limits: { defaultSize, maxSize },
     // Archiver HA over HTTP: status, switchover (ADMIN), and /archiver/* redirected to the active node.
-    archiver: { service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup },
+    archiver: {
+      service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup,
+      timeline: (group) => timelines.read(group),
+    },
+    ...(consoleRoot === null ? {} : { consoleRoot }),
     maxInFlight, bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, maxWatches, maxWatchesPerClient,
     ...(auth === undefined ? {} : { auth }),
     ...(multi === undefined ? {} : { installations: { decode: multi.decode, routes: multi.routes } }),

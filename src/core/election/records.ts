@@ -53,6 +53,8 @@ export const NodeStatusSchema = z.object({
   endpoints: EndpointsSchema,
   pid: z.number().int().optional(),
   host: z.string().optional(),
+  /** The start hooks of the node, in order: what it starts when active (shown as its resources by the console). */
+  resources: z.array(z.string()).optional(),
 });
 /** Value of `…/nodes/<node>`. */
 export type NodeStatus = z.infer<typeof NodeStatusSchema>;
