@@ -246,7 +246,12 @@ export class RelationalStore {
         throw wrapDbError(e, `create database ${t.database}`);
       }
     }
-    conn.on('error', (err: Error) => this.opts.log.warn({ err: err.message }, 'mariadb connection error'));
+    conn.on('error', (err: Error) => {
+      // socketTimeout also ends a connection that was merely idle that long (a quiet directory): not worth a warning,
+      // the next write connects again. Any other error (MariaDB gone, network) is.
+      if ((err as { errno?: number }).errno === 45026 /* ER_SOCKET_TIMEOUT */) this.opts.log.debug({ err: err.message }, 'idle mariadb connection closed');
+      else this.opts.log.warn({ err: err.message }, 'mariadb connection error');
+    });
     try {
       await conn.query(`SET SESSION idle_transaction_timeout = ${Math.max(1, Math.round(this.opts.idleTransactionTimeoutS ?? 10))},
         innodb_lock_wait_timeout = ${Math.max(1, Math.round(this.opts.lockWaitTimeoutS ?? 20))}, time_zone = '+00:00'`);

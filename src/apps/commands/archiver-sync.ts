@@ -12,6 +12,10 @@ import { SYNC_GROUP, createArchiverSync } from '../archiver-sync.js';
 import { rootLogger } from '../logger.js';
 import { PORT, POSITIVE_SECONDS, listOption, numberOption } from '../option-values.js';
 import { resolveEtcd, resolveRoot, withEndpoints, withRoot, type SecurityFlags } from '../options.js';
+import { EtcdArchiverService } from '../../adapters/etcd/archiver-ops.js';
+import { ArchapplStore } from '../../adapters/mariadb/archappl.js';
+import { reconcilerFollower } from '../archive-follower.js';
+import { ArchiveReconciler } from '../archive-reconciler.js';
 
 interface SyncOpts extends SecurityFlags {
   db?: string;
@@ -25,6 +29,9 @@ interface SyncOpts extends SecurityFlags {
   owner: string;
   infoTags: readonly string[];
   maxLag: number;
+  archiveGroup?: string;
+  archiveIdentity?: string;
+  archiveDatabase: string;
 }
 
 /** Register `pvsync archiver-sync`. */
@@ -39,7 +46,10 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address for --port', '0.0.0.0')
     .option('--owner <name>', 'owner of channels derived from IOCs (as pvsync serve --owner)', 'pvsync')
     .addOption(listOption('--info-tags <list>', 'info tags published as properties (as pvsync serve --info-tags)', { fallback: ['archive'] }))
-    .addOption(numberOption('--max-lag <seconds>', '/healthz answers 503 while a revision waits longer than this for MariaDB', POSITIVE_SECONDS, { fallback: 30 }));
+    .addOption(numberOption('--max-lag <seconds>', '/healthz answers 503 while a revision waits longer than this for MariaDB', POSITIVE_SECONDS, { fallback: 30 }))
+    .option('--archive-group <name>', 'also drive this archiver group\'s active appliance from the elected writer (as pvsync archive-reconcile)')
+    .option('--archive-identity <id>', 'with --archive-group: the appliance identity of the group (its PVTypeInfo rows)')
+    .option('--archive-database <name>', 'with --archive-group: the appliance\'s database on the --db server (ArchivePVRequests while no node is active)', 'archappl');
   withRoot(withEndpoints(cmd)).action((o: SyncOpts) => runSync(o));
 }
 
@@ -58,10 +68,25 @@ async function runSync(o: SyncOpts): Promise<void> {
     ...(security === undefined ? {} : { security }), log,
     callTimeoutMs: Math.max(300, Math.min(2000, Math.floor(ttlMs / 3))), dialTimeoutMs: Math.max(300, Math.floor(ttlMs / 3)),
   });
+  // The appliance reconciler runs in the elected writer, on the writer's own derivation: one per term.
+  const archStore = o.archiveGroup === undefined ? undefined : await ArchapplStore.open(raw.trim(), o.archiveDatabase);
+  const archiveGroup = o.archiveGroup;
+  const followers = archiveGroup === undefined ? undefined : () => {
+    const service = new EtcdArchiverService(client, keys.root);
+    const reconciler = new ArchiveReconciler({
+      selector: { names: [], untargeted: true }, onRemoved: 'pause',
+      ...(o.archiveIdentity === undefined ? {} : { applianceIdentity: o.archiveIdentity }),
+    }, {
+      active: async () => (await service.status(archiveGroup)).active, log: log.child({ component: 'archive-reconciler' }),
+      ...(archStore === undefined ? {} : { store: archStore }),
+    });
+    return [reconcilerFollower(reconciler)];
+  };
   const sync = createArchiverSync({
     client, keys, log, ttlS, maxLagMs: maxLag * 1000, store: { target },
     ...(o.node === undefined ? {} : { node: o.node }), group: o.group,
     derivation: { owner: o.owner, infoWhitelist: [...o.infoTags] },
+    ...(followers === undefined ? {} : { followers }),
   });
   const app = port === undefined ? null : buildProbeApp({ health: () => sync.health(), registry: sync.registry });
   if (app !== null && port !== undefined) await app.listen({ port, host: o.host });
@@ -75,6 +100,7 @@ async function runSync(o: SyncOpts): Promise<void> {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await app?.close();
+    await archStore?.close();
     client.close();
     // etcd3 may keep retrying a watch against an unreachable member after close: do not let it keep us alive.
     setTimeout(() => process.exit(), 1000).unref();

@@ -83,8 +83,11 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   say('starting MariaDB (the relational mirror and the appliances\' shared archappl database)');
   const db = await mariadb.up();
   const dbUrl = endpointUrl(db);
-  start('archiver-sync', ['archiver-sync', '--db', endpointUrl(db, 'pvsync'), '--node', 'sync-1']);
-  say(`MariaDB is up on ${db.host}:${db.port}; archiver-sync mirrors the directory into its database pvsync`);
+  // archiver-sync: the relational mirror, and (in the same elected writer) archiving driven by the directory: the
+  // archive tags of the example IOCs, on whichever appliance of the pair is active.
+  start('archiver-sync', ['archiver-sync', '--db', endpointUrl(db, 'pvsync'), '--node', 'sync-1',
+    '--archive-group', 'default', '--archive-identity', 'komac-arch']);
+  say(`MariaDB is up on ${db.host}:${db.port}; archiver-sync mirrors the directory into its database pvsync and drives the active appliance`);
   const archData = join(opts.stateDir, 'archiver');
   mkdirSync(archData, { recursive: true });
   for (const [i, node] of ['archiver-a', 'archiver-b'].entries()) {
@@ -97,8 +100,6 @@ async function runDemo(opts: DemoOptions): Promise<void> {
       '--stop', `[ -s ${q(pid)} ] && p=$(cat ${q(pid)}) && kill "$p" 2>/dev/null; while [ -n "$p" ] && [ -e /proc/$p ] && ! grep -q ') Z' /proc/$p/stat 2>/dev/null; do sleep 0.1; done; rm -f ${q(pid)}`,
       '--hook-timeout', '40', '--watchdog-file', join(archData, `${node}.watchdog.json`)]);
   }
-  // Archiving driven by the directory: the archive tags of the example IOCs, on whichever appliance is active.
-  start('archive-reconcile', ['archive-reconcile', '--db', dbUrl, '--identity', 'komac-arch']);
   const examples = readdirSync(join(REPO, 'examples'), { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(REPO, 'examples', d.name, 'st.cmd'))).map((d) => d.name).sort();
   // One example IOC goes through two RecCaster bridges instead of an uploader, as an unmodified reccaster IOC would
