@@ -14,6 +14,19 @@ const TCA_LOG_ERROR = 4;
 /** The CA client variables epics-tca reads (as the IOC's clients would see them). */
 export type CaEnvironment = Readonly<Record<string, string>>;
 
+/** A started CA client context configured by the EPICS_CA_* variables of `env` (PVS_CONFIG when it cannot start). */
+export async function openCaContext(env: CaEnvironment): Promise<Context> {
+  const caEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('EPICS_CA_')) caEnv[k] = v;
+  const context = new Context(caEnv, TCA_LOG_ERROR as never);
+  try {
+    await context.initialize();
+  } catch (err) {
+    throw new PvsError('PVS_CONFIG', `cannot start a Channel Access client: ${messageOf(err)}`, { cause: err });
+  }
+  return context;
+}
+
 /** Probes one PV; `probe()` never throws, it answers false. */
 export class CaProbe {
   private channel: Channel | undefined;
@@ -22,14 +35,7 @@ export class CaProbe {
 
   /** Start a CA client context (UDP sockets, repeater registration) for probing `pv`. */
   static async open(pv: string, env: CaEnvironment, log: Logger): Promise<CaProbe> {
-    const caEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries(env)) if (k.startsWith('EPICS_CA_')) caEnv[k] = v;
-    const context = new Context(caEnv, TCA_LOG_ERROR as never);
-    try {
-      await context.initialize();
-    } catch (err) {
-      throw new PvsError('PVS_CONFIG', `cannot start a Channel Access client: ${messageOf(err)}`, { cause: err });
-    }
+    const context = await openCaContext(env);
     return new CaProbe(context, pv, log.child({ component: 'ca-probe', pv }));
   }
 

@@ -3,13 +3,13 @@
  * last successful read (if recent) and starts the next read in the background, one in flight per PV. A PV whose
  * IOC cannot be reached is tried again after `retryMs`; meanwhile `latest` answers undefined.
  */
-import { Context, type Channel } from 'epics-tca';
+import type { Channel, Context } from 'epics-tca';
 import type { Logger } from 'pino';
-import { PvsError, messageOf } from '../../core/errors.js';
+import { messageOf } from '../../core/errors.js';
+import { openCaContext } from './ca-probe.js';
 
 // epics-tca's Channel_STATES.CREATED and type_log_levels.error (not exported from the package root).
 const CHANNEL_CREATED = 3;
-const TCA_LOG_ERROR = 4;
 
 interface PvState {
   channel: Channel | undefined;
@@ -28,14 +28,7 @@ export class CaReader {
 
   /** Start a CA client context with the EPICS_CA_* variables of `env`. */
   static async open(env: Readonly<Record<string, string>>, log: Logger, timeoutS = 1, retryMs = 5000): Promise<CaReader> {
-    const caEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries(env)) if (k.startsWith('EPICS_CA_')) caEnv[k] = v;
-    const context = new Context(caEnv, TCA_LOG_ERROR as never);
-    try {
-      await context.initialize();
-    } catch (err) {
-      throw new PvsError('PVS_CONFIG', `cannot start a Channel Access client: ${messageOf(err)}`, { cause: err });
-    }
+    const context = await openCaContext(env);
     return new CaReader(context, log.child({ component: 'ca-reader' }), timeoutS, retryMs);
   }
 

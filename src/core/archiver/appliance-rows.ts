@@ -32,10 +32,10 @@ export function encodeTypeInfo(t: TypeInfo): string {
 }
 
 /**
- * Decode typeInfoJSON the way the appliance loads it: null (the PV is dropped) when it is not an object, a scalar
- * is a raw number or boolean, or a required key is missing or malformed.
+ * The appliance's reading of its JSON columns: an object whose scalars are all strings, else null (a raw number or
+ * boolean anywhere at the top level makes it drop the row).
  */
-export function decodeTypeInfo(json: string): TypeInfo | null {
+function allStringObject(json: string): Record<string, unknown> | null {
   let o: unknown;
   try {
     o = JSON.parse(json);
@@ -45,6 +45,16 @@ export function decodeTypeInfo(json: string): TypeInfo | null {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return null;
   const r = o as Record<string, unknown>;
   for (const v of Object.values(r)) if (typeof v === 'number' || typeof v === 'boolean') return null;
+  return r;
+}
+
+/**
+ * Decode typeInfoJSON the way the appliance loads it: null (the PV is dropped) when it is not an object, a scalar
+ * is a raw number or boolean, or a required key is missing or malformed.
+ */
+export function decodeTypeInfo(json: string): TypeInfo | null {
+  const r = allStringObject(json);
+  if (r === null) return null;
   const s = (k: string): string | null => (typeof r[k] === 'string' ? r[k] : null);
   const method = s('samplingMethod');
   const period = Number(s('samplingPeriod') ?? Number.NaN);
@@ -81,15 +91,8 @@ export function encodeUserParams(p: UserParams): string {
 
 /** Decode userParams; null when it is not all-string JSON of the expected shape. */
 export function decodeUserParams(json: string): UserParams | null {
-  let o: unknown;
-  try {
-    o = JSON.parse(json);
-  } catch {
-    return null;
-  }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return null;
-  const r = o as Record<string, unknown>;
-  for (const v of Object.values(r)) if (typeof v === 'number' || typeof v === 'boolean') return null;
+  const r = allStringObject(json);
+  if (r === null) return null;
   const m = r.userSpecifedsamplingMethod;
   const per = typeof r.userSpecifedSamplingPeriod === 'string' ? Number(r.userSpecifedSamplingPeriod) : undefined;
   if (m !== undefined && m !== 'MONITOR' && m !== 'SCAN') return null;
