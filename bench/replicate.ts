@@ -92,11 +92,16 @@ async function main(): Promise<void> {
     while (performance.now() < steadyEnd) {
       const i = next++;
       sent.set(i, performance.now());
-      void source.put(`${SRC_ROOT}channels/BENCH:${i}`).value(value(i, 1));
+      source.put(`${SRC_ROOT}channels/BENCH:${i}`).value(value(i, 1)).catch((err: unknown) => { console.log(`steady put ${i}: ${String(err)}`); });
       await new Promise((r) => setTimeout(r, 1000 / RATE));
     }
     const steadyLast = next;
-    await until(async () => arrivals.has(`${MM_PREFIX}channels/BENCH:${steadyLast - 1}`) && arrivals.has(`${keys.replicaRoot}channels/BENCH:${steadyLast - 1}`), 60_000);
+    await until(async () => arrivals.has(`${MM_PREFIX}channels/BENCH:${steadyLast - 1}`) && arrivals.has(`${keys.replicaRoot}channels/BENCH:${steadyLast - 1}`), 60_000).catch(async (err: unknown) => {
+      const got = (prefix: string): number => [...sent.keys()].filter((i) => arrivals.has(`${prefix}channels/BENCH:${i}`)).length;
+      console.log(`steady phase: ${sent.size} sent; arrived at make-mirror ${got(MM_PREFIX)}, at replicate ${got(keys.replicaRoot)}; `
+        + `target holds ${await count(target, MM_PREFIX)} / ${await count(target, keys.replicaRoot)}, source ${await count(source, `${SRC_ROOT}channels/`)}`);
+      throw err;
+    });
     const lags = (prefix: string): number[] => [...sent].map(([i, t]) => (arrivals.get(`${prefix}channels/BENCH:${i}`) ?? NaN) - t).filter((x) => !Number.isNaN(x));
     const mmLag = lags(MM_PREFIX);
     const pvLag = lags(keys.replicaRoot);
