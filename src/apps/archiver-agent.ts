@@ -327,7 +327,7 @@ export class ArchiverAgent {
 
   private async demote(reason: DemoteReason): Promise<void> {
     const token = this.myToken;
-    this.log.warn({ reason, token }, 'giving up leadership');
+    this.log[reason === 'shutdown' ? 'info' : 'warn']({ reason, token }, 'giving up leadership'); // a shutdown is no warning
     this.setRole('demoting');
     const fenced = reason === 'lease-deadline';
     const announced = this.announced;
