@@ -2,17 +2,20 @@
  * Benchmark of the RecCaster bridge on a fresh 3-member etcd cluster: one simulated IOC streams 100 000 records
  * (with aliases, info tags and DESC) over one connection, and 200 simulated IOCs of 500 records each connect at
  * once. Baseline, in the same run and cluster: raw batched puts of as many keys with the same values (128 per
- * transaction, 8 in flight), measured before and after. The IOCs are our test client (test/support); the bridge
- * runs in this process. Last line is JSON.
+ * transaction, 8 in flight; bench/lib/raw-puts.ts, shared with bench:upload), measured before and after. The IOCs
+ * are our test client (test/support); the bridge runs in this process. Beside the rates: etcd transactions per
+ * 1 000 records and this process's CPU time per phase (the bridge's decoding and diffing share 2 cores with etcd).
+ * Last line is JSON.
  */
 import { performance } from 'node:perf_hooks';
+import type { Etcd3 } from 'etcd3';
 import { createEtcdClient } from '../src/adapters/etcd/client.js';
-import { commitOps } from '../src/adapters/etcd/kv.js';
 import { Keyspace } from '../src/core/keyspace.js';
-import { batchOps, encodeStoredRecord, toStoredRecord, type PlannedOp } from '../src/core/upload/plan.js';
+import { encodeStoredRecord, toStoredRecord, type PlannedOp } from '../src/core/upload/plan.js';
 import { bridge } from '../test/support/bridge-harness.js';
 import { RecCasterClient, uploadFrames, type CastRecord } from '../test/support/reccaster-client.js';
 import { startTestCluster } from '../test/support/start-cluster.js';
+import { rawBatchedPuts } from './lib/raw-puts.js';
 
 const BIG = 100_000;
 const MANY = 200;
@@ -30,19 +33,40 @@ function env(name: string): Record<string, string> {
   return { EPICS_VERSION: 'EPICS 7.0.3.1', HOSTNAME: 'benchhost', IOCNAME: name, RSRV_SERVER_PORT: '5064' };
 }
 
-async function rawPuts(client: ReturnType<typeof createEtcdClient>, recs: readonly CastRecord[], round: number): Promise<number> {
+/** One phase's figures: its rate, etcd transactions, and this process's CPU time. */
+interface Phase {
+  readonly perS: number;
+  readonly txns: number;
+  readonly cpuMs: number;
+}
+
+/** Count the client's transactions (every write of the bridge and of the baseline is one). */
+function countTxns(client: Etcd3): { count: number } {
+  const counter = { count: 0 };
+  const kv = client.kv;
+  const txn = kv.txn.bind(kv);
+  kv.txn = (req, options) => {
+    counter.count++;
+    return txn(req, options);
+  };
+  return counter;
+}
+
+async function measured(txns: { count: number }, run: () => Promise<number>): Promise<Phase> {
+  const t = txns.count;
+  const cpu = process.cpuUsage();
+  const perS = await run();
+  const used = process.cpuUsage(cpu);
+  return { perS, txns: txns.count - t, cpuMs: (used.user + used.system) / 1000 };
+}
+
+async function rawPuts(client: Etcd3, txns: { count: number }, recs: readonly CastRecord[], round: number): Promise<Phase> {
   const keys = new Keyspace(`/bench-raw/r${round}/`);
   const ops: PlannedOp[] = recs.map((r) => ({
     type: 'put', key: keys.iocRecord('big@benchhost', r.name),
     value: encodeStoredRecord(toStoredRecord({ name: r.name, type: r.type, fields: { DESC: r.desc ?? '' }, infos: { ...r.infos }, aliases: [...(r.aliases ?? [])] })),
   }));
-  const batches = batchOps(ops);
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < batches.length) await commitOps(client, batches[next++]!, 'raw puts');
-  }));
-  return ops.length / ((performance.now() - t0) / 1000);
+  return measured(txns, () => rawBatchedPuts(client, ops, 8));
 }
 
 async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -55,10 +79,11 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Pr
 
 const cluster = await startTestCluster('bench-bridge');
 const client = createEtcdClient(cluster.info.endpoints);
+const txns = countTxns(client);
 try {
   const big = records(BIG, 'BIG');
-  const raw1 = await rawPuts(client, big, 1);
-  console.log(`raw batched puts (before): ${Math.round(raw1)} keys/s`);
+  const raw1 = await rawPuts(client, txns, big, 1);
+  console.log(`raw batched puts (before): ${Math.round(raw1.perS)} keys/s`);
 
   const keys = new Keyspace('/bench-bridge/v1/');
   const b = await bridge(client, keys, { ttlSeconds: 10, pingIntervalMs: 30_000, frameTimeoutMs: 30_000 });
@@ -66,43 +91,55 @@ try {
   // The IOC's bytes are made before the clock starts: a real IOC sends them from another process.
   const bigFrames = [Buffer.concat(uploadFrames({ env: env('big'), records: big }, b.serverKey))];
   await ioc.greeted;
-  const t0 = performance.now();
-  ioc.write(bigFrames);
-  await waitFor(() => b.completed() >= 1, 300_000, 'big upload');
-  const bigS = (performance.now() - t0) / 1000;
-  const recordsPerS = BIG / bigS;
+  let bigS = 0;
+  const one = await measured(txns, async () => {
+    const t0 = performance.now();
+    ioc.write(bigFrames);
+    await waitFor(() => b.completed() >= 1, 300_000, 'big upload');
+    bigS = (performance.now() - t0) / 1000;
+    return BIG / bigS;
+  });
+  const recordsPerS = one.perS;
   console.log(`one connection: ${BIG} records in ${bigS.toFixed(2)} s = ${Math.round(recordsPerS)} records/s`);
   ioc.close();
 
-  const raw2 = await rawPuts(client, big, 2);
-  console.log(`raw batched puts (after): ${Math.round(raw2)} keys/s`);
+  const raw2 = await rawPuts(client, txns, big, 2);
+  console.log(`raw batched puts (after): ${Math.round(raw2.perS)} keys/s`);
 
   // 200 IOCs of 500 records connecting at once.
   const many = Array.from({ length: MANY }, (_, i) => {
     const name = `ioc${String(i).padStart(3, '0')}`;
     return { name, frames: [Buffer.concat(uploadFrames({ env: env(name), records: records(EACH, `M${i}`) }, b.serverKey))] };
   });
-  const t1 = performance.now();
-  const clients = await Promise.all(many.map(async (m) => {
-    const c = await RecCasterClient.connect('127.0.0.1', b.port, { env: env(m.name), records: [], splitWrites: false });
-    await c.greeted;
-    c.write(m.frames);
-    return c;
-  }));
-  await waitFor(() => b.completed() >= 1 + MANY, 300_000, 'many uploads');
-  const manyS = (performance.now() - t1) / 1000;
+  let manyS = 0;
+  let clients: RecCasterClient[] = [];
+  const manyPhase = await measured(txns, async () => {
+    const t1 = performance.now();
+    clients = await Promise.all(many.map(async (m) => {
+      const c = await RecCasterClient.connect('127.0.0.1', b.port, { env: env(m.name), records: [], splitWrites: false });
+      await c.greeted;
+      c.write(m.frames);
+      return c;
+    }));
+    await waitFor(() => b.completed() >= 1 + MANY, 300_000, 'many uploads');
+    manyS = (performance.now() - t1) / 1000;
+    return MANY * EACH / manyS;
+  });
   console.log(`${MANY} IOCs × ${EACH} records at once: all complete in ${manyS.toFixed(2)} s = ${Math.round(MANY * EACH / manyS)} records/s`);
   for (const c of clients) c.close();
   await b.close();
 
-  const rawKeysPerS = (raw1 + raw2) / 2;
+  const rawKeysPerS = (raw1.perS + raw2.perS) / 2;
   const ratio = recordsPerS / rawKeysPerS;
   console.log(`ratio bridge / raw: ${ratio.toFixed(2)} (goal ≥ 0.7)`);
+  const per1000 = (p: Phase, n: number): number => Number((p.txns / (n / 1000)).toFixed(2));
   console.log(JSON.stringify({
     bench: 'bridge', records: BIG, records_per_s: Math.round(recordsPerS), raw_keys_per_s: Math.round(rawKeysPerS),
     ratio: Number(ratio.toFixed(3)), one_connection_s: Number(bigS.toFixed(3)),
     iocs: MANY, records_each: EACH, all_complete_s: Number(manyS.toFixed(3)),
-    many_records_per_s: Math.round(MANY * EACH / manyS), many_ratio: Number((MANY * EACH / manyS / rawKeysPerS).toFixed(3)),
+    many_records_per_s: Math.round(manyPhase.perS), many_ratio: Number((manyPhase.perS / rawKeysPerS).toFixed(3)),
+    txns_per_1000: { raw: per1000(raw1, BIG), one: per1000(one, BIG), many: per1000(manyPhase, MANY * EACH) },
+    cpu_ms: { raw: Math.round((raw1.cpuMs + raw2.cpuMs) / 2), one: Math.round(one.cpuMs), many: Math.round(manyPhase.cpuMs) },
   }));
 } finally {
   client.close();

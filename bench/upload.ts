@@ -11,12 +11,12 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createEtcdClient } from '../src/adapters/etcd/client.js';
 import { IocPublisher } from '../src/adapters/etcd/ioc-publisher.js';
-import { commitOps } from '../src/adapters/etcd/kv.js';
 import { nodeFileSource } from '../src/adapters/fs/file-source.js';
 import { parseStartup } from '../src/core/dbfile/startup.js';
 import { Keyspace } from '../src/core/keyspace.js';
-import { batchOps, encodeStoredRecord, toStoredRecord, type PlannedOp } from '../src/core/upload/plan.js';
+import { encodeStoredRecord, toStoredRecord, type PlannedOp } from '../src/core/upload/plan.js';
 import { startTestCluster } from '../test/support/start-cluster.js';
+import { rawBatchedPuts } from './lib/raw-puts.js';
 
 const ROWS = 25_000;
 const CONCURRENCY = 8;
@@ -37,16 +37,6 @@ record(calc, "$(SYS):$(DEV):CALC") {
     field(CALC, "A*2")
 }
 `;
-
-async function rawPuts(client: ReturnType<typeof createEtcdClient>, ops: readonly PlannedOp[]): Promise<number> {
-  const batches = batchOps(ops);
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < batches.length) await commitOps(client, batches[next++]!, 'raw puts');
-  }));
-  return ops.length / ((performance.now() - t0) / 1000);
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'pvsync-bench-upload-'));
 const cluster = await startTestCluster('bench-upload');
@@ -69,7 +59,7 @@ try {
   const rawOps = (round: number): PlannedOp[] => parsed.records.map((r) => ({
     type: 'put', key: rawKeys.iocRecord(`bench@r${round}`, r.name), value: encodeStoredRecord(toStoredRecord(r)),
   }));
-  const raw1 = await rawPuts(client, rawOps(1));
+  const raw1 = await rawBatchedPuts(client, rawOps(1), CONCURRENCY);
   console.log(`raw batched puts (before): ${Math.round(raw1)} keys/s`);
 
   const keys = new Keyspace('/bench/v1/');
@@ -85,7 +75,7 @@ try {
   console.log(`upload: ${report.written} records written in ${uploadS.toFixed(2)} s = ${Math.round(recordsPerS)} records/s`);
   await publisher.stop();
 
-  const raw2 = await rawPuts(client, rawOps(2));
+  const raw2 = await rawBatchedPuts(client, rawOps(2), CONCURRENCY);
   console.log(`raw batched puts (after): ${Math.round(raw2)} keys/s`);
 
   const again = newPublisher();

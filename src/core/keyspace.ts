@@ -6,14 +6,21 @@
 /** The root of all keys of this layout version. */
 export const ROOT = '/pvsync/v1/';
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
+const NEEDS_ESCAPE = /[%/\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- as above
+const ESCAPED = /[%/\u0000-\u001f\u007f]/g;
+
 /** Escape one key segment: `%` → `%25`, `/` → `%2F`, control characters as `%XX`; everything else stays readable. */
 export function escapeSegment(s: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
-  return s.replace(/[%/\u0000-\u001f\u007f]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+  // Most names need nothing: a test is several times cheaper than a replace that finds nothing (one per record).
+  if (!NEEDS_ESCAPE.test(s)) return s;
+  return s.replace(ESCAPED, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
 }
 
 /** Inverse of escapeSegment. */
 export function unescapeSegment(s: string): string {
+  if (!s.includes('%')) return s;
   return s.replace(/%([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 

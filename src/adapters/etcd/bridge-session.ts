@@ -6,16 +6,16 @@
  * that vanished marked gone at UploadDone, the upload marked complete and the IOC alive in one transaction.
  */
 import { randomBytes } from 'node:crypto';
-import type { Etcd3, ICompare, IRequestOp } from 'etcd3';
+import type { Etcd3, ICompare, IRangeResponse, IRequestOp } from 'etcd3';
 import type { Logger } from 'pino';
 import { backoffMs } from '../../core/backoff.js';
 import { PvsError, messageOf } from '../../core/errors.js';
-import type { Keyspace } from '../../core/keyspace.js';
+import { escapeSegment, unescapeSegment, type Keyspace } from '../../core/keyspace.js';
 import { SCHEMA_VERSION, StoredRecordSchema, type Alive, type IocInfo, type IocRecord, type UploadState } from '../../core/model.js';
-import { ETCD_TXN_LIMITS, encodeStoredRecord, toStoredRecord, type PlannedOp } from '../../core/upload/plan.js';
-import { utf8Length } from '../../core/utf8-length.js';
+import { encodeStoredRecord, toStoredRecord, type PlannedOp } from '../../core/upload/plan.js';
+import { TxnQueue, type TxnBatch } from '../../core/upload/txn-queue.js';
 import { wrapEtcdError } from './errors.js';
-import { rangePrefix, toRequestOp } from './kv.js';
+import { prefixEnd, scanPrefix, toRequestOp } from './kv.js';
 import { LeaseKeeper, etcdLeaseTransport, type LeaseTransport } from './lease-keeper.js';
 
 /** The IOC a session publishes, as its RecCaster infos name it. */
@@ -57,8 +57,8 @@ export interface BridgeUploadReport {
   readonly seconds: number;
 }
 
-// Per-op framing in the protobuf request: a generous upper bound (as plan.ts).
-const OP_OVERHEAD = 32;
+// Stored records read per page (the first one in the claim's own transaction).
+const SNAPSHOT_PAGE = 5000;
 
 /** Writes one IOC session to etcd. `claim()` first; `add()` any time; `complete()` at UploadDone; `end()` always. */
 export class BridgeSession {
@@ -67,12 +67,21 @@ export class BridgeSession {
   private readonly now: () => Date;
   private lease: LeaseKeeper | null = null;
   private token = 0;
-  private readonly existing = new Map<string, string>();
+  /** Record name → its stored value: what etcd held at the claim, updated with every write queued since. */
+  private readonly stored = new Map<string, string>();
+  /** Keys under the IOC's records prefix that are no escaped record name (never the IOC's: gone at UploadDone). */
+  private readonly strays: [string, string][] = [];
+  private recordsPrefix = '';
   private early: IocRecord[] | null = [];
-  private readonly queue: PlannedOp[] = [];
+  private readonly queue = new TxnQueue();
   private inFlight = 0;
+  /** Records queued or in flight. */
   private queuedRecords = 0;
   private announced = false;
+  /** `info uploading`, until it goes out with the first batch of records (dropped if they all go with `closing`). */
+  private uploading: PlannedOp | null = null;
+  /** Set by complete(): the closing ops, beside which the last records go when they fit. */
+  private closing: readonly PlannedOp[] | null = null;
   private liveAtStart = 0;
   private written = 0;
   private unchanged = 0;
@@ -101,7 +110,8 @@ export class BridgeSession {
   /**
    * Grant the session's lease and create the IOC's session key if absent, waiting up to `claimWaitMs` for another
    * session's key to go (a bridge that died holds it until its lease expires). Throws PVS_ETCD_CONFLICT naming the
-   * holder when it stays; then reads the IOC's stored records.
+   * holder when it stays. The same transaction reads the IOC's stored records (the first page; the rest, if any, at
+   * its revision): the one read every record is compared against.
    */
   async claim(): Promise<void> {
     const { client, keys, ioc } = this.opts;
@@ -110,15 +120,22 @@ export class BridgeSession {
     this.lease = lease;
     const leaseId = await lease.grant();
     const key = Buffer.from(keys.bridgeSession(ioc.iocId));
+    const prefix = keys.iocRecordsPrefix(ioc.iocId);
+    this.recordsPrefix = prefix;
+    const records = Buffer.from(prefix);
     const value = JSON.stringify({ bridge: this.opts.writer, peer: this.opts.peer, uploadId: this.uploadId, since: this.now().toISOString() });
     const deadline = Date.now() + this.opts.claimWaitMs;
+    let page: IRangeResponse | undefined;
     for (let attempt = 1; ; attempt++) {
       if (this.ended) throw new PvsError('PVS_LEASE_LOST', 'session ended during its claim');
       let res;
       try {
         res = await client.kv.txn({
           compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
-          success: [{ request_put: { key, value: Buffer.from(value), lease: leaseId } }],
+          success: [
+            { request_put: { key, value: Buffer.from(value), lease: leaseId } },
+            { request_range: { key: records, range_end: prefixEnd(records), limit: SNAPSHOT_PAGE } },
+          ],
           failure: [{ request_range: { key } }],
         });
       } catch (err) {
@@ -126,6 +143,7 @@ export class BridgeSession {
       }
       if (res.succeeded) {
         this.token = Number(res.header.revision);
+        page = res.responses[1]?.response_range;
         break;
       }
       const kv = res.responses[0]?.response_range?.kvs[0];
@@ -136,12 +154,15 @@ export class BridgeSession {
       if (attempt === 1) this.log.info({ holder }, 'IOC has a session elsewhere: waiting for it to end');
       await sleep(Math.min(250, Math.max(10, deadline - Date.now())));
     }
-    const snap = await rangePrefix(client, keys.iocRecordsPrefix(ioc.iocId));
-    for (const kv of snap.kvs) {
-      const v = kv.value.toString();
-      this.existing.set(kv.key, v);
+    const keep = (k: string, v: string): void => {
+      const segment = k.slice(prefix.length);
+      const name = unescapeSegment(segment);
+      if (escapeSegment(name) === segment) this.stored.set(name, v);
+      else this.strays.push([k, v]);
       if (!v.includes('"gone":true')) this.liveAtStart++;
-    }
+    };
+    if (page?.more === false) for (const kv of page.kvs) keep(kv.key.toString(), kv.value.toString());
+    else await scanPrefix(client, prefix, SNAPSHOT_PAGE, keep, this.token);
     const early = this.early ?? [];
     this.early = null;
     this.add(early);
@@ -153,21 +174,19 @@ export class BridgeSession {
       for (const r of records) this.early.push(r);
       return;
     }
-    const { keys, ioc } = this.opts;
     for (const rec of records) {
-      const key = keys.iocRecord(ioc.iocId, rec.name);
       const value = encodeStoredRecord(toStoredRecord(rec));
-      if (this.existing.get(key) === value) {
+      if (this.stored.get(rec.name) === value) {
         this.unchanged++;
         continue;
       }
       if (!this.announced) {
         // An upload that changes anything first marks the IOC's info `uploading` (same transaction as its first records).
         this.announced = true;
-        this.queue.push(this.infoOp('uploading', this.liveAtStart));
+        this.uploading = this.infoOp('uploading', this.liveAtStart);
       }
-      this.existing.set(key, value);
-      this.queue.push({ type: 'put', key, value });
+      this.stored.set(rec.name, value);
+      this.queue.push({ type: 'put', key: this.recordsPrefix + escapeSegment(rec.name), value }, 1);
       this.queuedRecords++;
       this.written++;
     }
@@ -176,34 +195,51 @@ export class BridgeSession {
 
   /**
    * UploadDone: write the last records, mark every stored record the IOC no longer has (`names`) gone, then in one
-   * transaction mark the upload complete and create the alive key on the session's lease.
+   * transaction mark the upload complete and create the alive key on the session's lease. The records still waiting
+   * go in that transaction when they fit beside it (a small IOC's upload is then one transaction of records).
    */
-  async complete(last: readonly IocRecord[], names: ReadonlySet<string>): Promise<BridgeUploadReport> {
-    this.add(last);
-    await this.drained();
+  async complete(records: readonly IocRecord[], names: ReadonlySet<string>): Promise<BridgeUploadReport> {
+    this.add(records);
     const { keys, ioc } = this.opts;
-    const current = new Set<string>();
-    for (const n of names) current.add(keys.iocRecord(ioc.iocId, n));
     let markedGone = 0;
-    for (const [key, old] of this.existing) {
-      if (current.has(key)) continue;
+    const markGone = (key: string, old: string): string | undefined => {
       const parsed = parseRecord(old);
-      if (parsed?.gone === true) continue;
-      if (parsed === null) this.queue.push({ type: 'delete', key }); // garbage under our prefix: nothing to keep
-      else {
-        const value = encodeStoredRecord({ ...parsed, gone: true });
-        this.queue.push({ type: 'put', key, value });
-        this.existing.set(key, value);
-        markedGone++;
+      if (parsed?.gone === true) return undefined;
+      if (parsed === null) {
+        this.queue.push({ type: 'delete', key }); // garbage under our prefix: nothing to keep
+        return undefined;
       }
+      const value = encodeStoredRecord({ ...parsed, gone: true });
+      this.queue.push({ type: 'put', key, value });
+      markedGone++;
+      return value;
+    };
+    for (const [name, old] of this.stored) {
+      if (names.has(name)) continue;
+      const gone = markGone(this.recordsPrefix + escapeSegment(name), old);
+      if (gone !== undefined) this.stored.set(name, gone);
     }
-    this.pump();
-    await this.drained();
+    for (const [key, old] of this.strays.splice(0)) markGone(key, old);
     const leaseId = this.lease?.id;
     if (leaseId === null || leaseId === undefined || this.lease?.isEnded === true) throw this.lost ?? new PvsError('PVS_LEASE_LOST', 'session lease lost');
     const alive: Alive = { uploadId: this.uploadId, since: this.now().toISOString(), writer: this.opts.writer };
-    await this.commit([this.infoOp('complete', names.size),
-      { type: 'put', key: keys.alive(ioc.iocId), value: JSON.stringify(alive), lease: leaseId }], 'mark upload complete');
+    const closing: PlannedOp[] = [this.infoOp('complete', names.size),
+      { type: 'put', key: keys.alive(ioc.iocId), value: JSON.stringify(alive), lease: leaseId }];
+    this.closing = closing;
+    let last: TxnBatch;
+    try {
+      // Earlier batches first (committed, not merely sent): then the rest with the closing ops, all or nothing.
+      last = await this.until(() => (this.inFlight === 0 && this.queue.fitsWith(closing) ? this.queue.takeAll(closing) : null));
+    } finally {
+      this.closing = null;
+    }
+    this.uploading = null; // if not sent yet, nothing was written before this transaction, which supersedes it
+    try {
+      await this.commit(last.ops, 'mark upload complete');
+    } finally {
+      this.queue.done(last);
+    }
+    this.queuedRecords -= last.records;
     this.liveAtStart = names.size;
     return {
       records: names.size, written: this.written, unchanged: this.unchanged, markedGone,
@@ -253,18 +289,19 @@ export class BridgeSession {
   }
 
   // Full batches go out while fewer than `concurrency` are in flight; a partial one only when none is (so records
-  // trickling in are written at once, and a fast stream is written in full transactions).
+  // trickling in are written at once, and a fast stream is written in full transactions). `info uploading` goes with
+  // the first; once complete() waits, what fits beside its closing ops is kept for them.
   private pump(): void {
     const max = this.opts.concurrency ?? 8;
-    while (this.lost === null && !this.ended && this.queue.length > 0 && this.inFlight < max) {
-      const batch = this.takeBatch();
+    while (this.lost === null && !this.ended && this.queue.waiting > 0 && this.inFlight < max) {
+      if (this.closing !== null && this.inFlight === 0 && this.queue.fitsWith(this.closing)) break;
+      const batch = this.queue.next(this.inFlight, this.uploading === null ? [] : [this.uploading]);
       if (batch === null) break;
+      this.uploading = null;
       this.inFlight++;
-      const infoKey = this.opts.keys.iocInfo(this.opts.ioc.iocId);
-      const records = batch.filter((op) => op.key !== infoKey).length;
-      void this.commit(batch, 'write records').then(() => {
+      void this.commit(batch.ops, 'write records').finally(() => this.queue.done(batch)).then(() => {
         this.inFlight--;
-        this.queuedRecords = Math.max(0, this.queuedRecords - records);
+        this.queuedRecords -= batch.records;
         this.onProgress?.();
         this.pump();
         this.wakeIfIdle();
@@ -275,37 +312,23 @@ export class BridgeSession {
     }
   }
 
-  private takeBatch(): PlannedOp[] | null {
-    let n = 0;
-    let bytes = 0;
-    for (const op of this.queue) {
-      const size = utf8Length(op.key) + (op.type === 'put' ? utf8Length(op.value) : 0) + OP_OVERHEAD;
-      if (n > 0 && (n >= ETCD_TXN_LIMITS.maxOps || bytes + size > ETCD_TXN_LIMITS.maxBytes)) break;
-      n++;
-      bytes += size;
-    }
-    const full = n >= ETCD_TXN_LIMITS.maxOps || n < this.queue.length;
-    if (!full && this.inFlight > 0) return null;
-    return this.queue.splice(0, n);
-  }
-
-  private drained(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** Resolves with `ready()`'s first non-null answer, asked again whenever no transaction is in flight. */
+  private until<T>(ready: () => T | null): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       const check = (): void => {
-        if (this.lost !== null) reject(this.lost);
-        else if (this.ended) reject(new PvsError('PVS_LEASE_LOST', 'session ended'));
-        else if (this.queue.length === 0 && this.inFlight === 0) resolve();
-        else {
-          this.idle.push(check);
-          this.pump();
-        }
+        if (this.lost !== null) return reject(this.lost);
+        if (this.ended) return reject(new PvsError('PVS_LEASE_LOST', 'session ended'));
+        const value = ready();
+        if (value !== null) return resolve(value);
+        this.idle.push(check);
+        this.pump();
       };
       check();
     });
   }
 
   private wakeIfIdle(): void {
-    if (this.queue.length > 0 || this.inFlight > 0) return;
+    if (this.inFlight > 0) return;
     for (const w of this.idle.splice(0)) w();
   }
 

@@ -183,19 +183,30 @@ class Connection {
     if (this.closed) return;
     this.lastHeard = Date.now();
     const { messages, violation } = this.decoder.push(chunk);
+    // The records a chunk finishes go to the sink together (a chunk holds hundreds): one hand-over, not one each.
+    let finished: IocRecord[] = [];
+    const handOver = (): void => {
+      if (finished.length === 0) return;
+      this.sink.records(finished);
+      finished = [];
+    };
     for (const msg of messages) {
       let effects;
       try {
         effects = this.session.receive(msg);
       } catch (err) {
+        handOver();
         this.protocolError(err);
         return;
       }
       for (const e of effects) {
         switch (e.kind) {
           case 'identity': this.sink.identity(e.identity); break;
-          case 'records': this.sink.records(e.records); break;
+          case 'records':
+            for (const r of e.records) finished.push(r);
+            break;
           case 'done':
+            handOver();
             this.sink.done(e.records, e.names);
             this.pingSoon = true; // the protocol pings after UploadDone
             break;
@@ -208,6 +219,8 @@ class Connection {
         if (this.closed) return;
       }
     }
+    handOver();
+    if (this.closed) return;
     if (violation !== undefined) {
       this.protocolError(violation);
       return;

@@ -28,19 +28,23 @@ export function toStoredRecord(rec: IocRecord): StoredRecord {
 
 /** Canonical JSON of a stored record (sorted info keys), so that unchanged records compare equal byte for byte. */
 export function encodeStoredRecord(rec: StoredRecord): string {
-  const infos: Record<string, string> = {};
-  for (const k of Object.keys(rec.infos).sort()) infos[k] = rec.infos[k]!;
-  return JSON.stringify({
-    name: rec.name,
-    type: rec.type,
-    ...(rec.desc !== undefined ? { desc: rec.desc } : {}),
-    infos,
-    aliases: rec.aliases,
-    ...(rec.file !== undefined ? { file: rec.file } : {}),
-    ...(rec.line !== undefined ? { line: rec.line } : {}),
-    ...(rec.via !== undefined ? { via: rec.via } : {}),
-    ...(rec.gone ? { gone: true } : {}),
-  });
+  // Built by assignment in the canonical key order (one call per record: no spread objects to collect).
+  const names = Object.keys(rec.infos);
+  let infos = rec.infos;
+  if (names.length > 1) {
+    names.sort();
+    infos = {};
+    for (const k of names) infos[k] = rec.infos[k]!;
+  }
+  const out: Record<string, unknown> = { name: rec.name, type: rec.type };
+  if (rec.desc !== undefined) out['desc'] = rec.desc;
+  out['infos'] = infos;
+  out['aliases'] = rec.aliases;
+  if (rec.file !== undefined) out['file'] = rec.file;
+  if (rec.line !== undefined) out['line'] = rec.line;
+  if (rec.via !== undefined) out['via'] = rec.via;
+  if (rec.gone === true) out['gone'] = true;
+  return JSON.stringify(out);
 }
 
 /** What an upload must write, and what it found already in place. */

@@ -9,6 +9,19 @@ const rec = (name: string, extra: Partial<IocRecord> = {}): IocRecord =>
   ({ name, type: 'ai', fields: { DESC: `d ${name}` }, infos: { archive: 'monitor 1.0' }, aliases: [], ...extra });
 const stored = (r: IocRecord): string => encodeStoredRecord(toStoredRecord(r));
 
+describe('encodeStoredRecord', () => {
+  it('writes the canonical bytes: fixed key order, info keys sorted, optional fields only when set', () => {
+    // What etcd already holds compares byte for byte with this: the form must not drift between versions.
+    expect(encodeStoredRecord({
+      name: 'A', type: 'ai', desc: 'd', infos: { b: '2', a: '1', 10: 'x', 9: 'y' }, aliases: ['B'],
+      file: 'a.db', line: 3, via: ['st.cmd'], gone: true,
+    })).toBe('{"name":"A","type":"ai","desc":"d","infos":{"9":"y","10":"x","a":"1","b":"2"},"aliases":["B"],'
+      + '"file":"a.db","line":3,"via":["st.cmd"],"gone":true}');
+    expect(encodeStoredRecord({ name: 'A', type: 'bo', infos: { only: 'one' }, aliases: [] }))
+      .toBe('{"name":"A","type":"bo","infos":{"only":"one"},"aliases":[]}');
+  });
+});
+
 describe('planRecordWrites', () => {
   it('writes every record of a first upload', () => {
     const plan = planRecordWrites(ks, 'ioc@h', [rec('A'), rec('B')], new Map());
