@@ -1,6 +1,7 @@
 /**
  * Translation of etcd3/gRPC errors into PvsError, once, at the edge of the etcd adapter.
  */
+import { BrokenCircuitError } from 'cockatiel';
 import {
   EtcdAuthenticationFailedError, EtcdLeaseInvalidError, EtcdPermissionDeniedError, EtcdRoleNotGrantedError,
   EtcdUserNotFoundError, GRPCDeadlineExceededError, GRPCUnavailableError, GRPCCancelledError, GRPCInternalError,
@@ -46,6 +47,8 @@ export function wrapEtcdError(err: unknown, what: string): PvsError {
   const transient = err instanceof GRPCUnavailableError || err instanceof GRPCDeadlineExceededError
     || err instanceof GRPCCancelledError || err instanceof GRPCInternalError || err instanceof GRPCUnknownError
     || err instanceof GRPCUnauthenticatedError
+    // Every member isolated or its breaker open (member-guard.ts): for now, as an outage is.
+    || err instanceof BrokenCircuitError
     || (err instanceof Error && isRecoverableError(err))
     || /no leader|leader changed|timed out|unavailable|ECONNREFUSED|deadline|too many requests|invalid auth token/i.test(message);
   if (transient) {

@@ -1,4 +1,5 @@
 // etcd's refusals get their own codes, not "etcd unavailable", and 5xx bodies never carry etcd's text.
+import { BrokenCircuitError } from 'cockatiel';
 import Fastify from 'fastify';
 import {
   EtcdAuthenticationFailedError, EtcdPermissionDeniedError, GRPCDeadlineExceededError, GRPCResourceExhastedError,
@@ -24,6 +25,7 @@ describe('etcd error codes', () => {
     ['etcd\'s own size limit', new Error('etcdserver: request is too large'), 'PVS_ETCD_TOO_LARGE', false],
     ['an outage', new GRPCUnavailableError('14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED'), 'PVS_ETCD_UNAVAILABLE', true],
     ['a deadline', new GRPCDeadlineExceededError('4 DEADLINE_EXCEEDED'), 'PVS_ETCD_UNAVAILABLE', true],
+    ['every member isolated', new BrokenCircuitError('etcd member http://127.0.0.1:2379 is isolated'), 'PVS_ETCD_UNAVAILABLE', true],
     ['rate limiting', new GRPCResourceExhastedError('8 RESOURCE_EXHAUSTED: etcdserver: too many requests'), 'PVS_ETCD_UNAVAILABLE', true],
   ])('classifies %s', (_what, err, code, retryable) => {
     const e = wrapEtcdError(err, 'op');
