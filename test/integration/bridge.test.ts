@@ -6,31 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IocPublisher } from '../../src/adapters/etcd/ioc-publisher.js';
 import type { RunningBridge } from '../../src/apps/bridge.js';
 import { Keyspace } from '../../src/core/keyspace.js';
-import { IocInfoSchema, type IocRecord } from '../../src/core/model.js';
-import { bridge, captureLog, derivedChannels, snapshot } from '../support/bridge-harness.js';
+import { IocInfoSchema } from '../../src/core/model.js';
+import { asIocRecords, bridge, captureLog, castRecords, derivedChannels, snapshot } from '../support/bridge-harness.js';
 import { etcdClient, testEndpoints, uniqueRoot } from '../support/cluster.js';
 import { freePorts } from '../support/free-ports.js';
 import { startPvsync, until } from '../support/processes.js';
-import { RecCasterClient, addRecord, frameBytes, hearAnnouncement, type CastRecord } from '../support/reccaster-client.js';
+import {
+  RecCasterClient, addInfo, addRecord, clientGreet, frameBytes, hearAnnouncement, uploadDone, type CastRecord,
+} from '../support/reccaster-client.js';
 
 const ENV = {
   EPICS_VERSION: 'EPICS 7.0.3.1', HOSTNAME: 'rack7', IOCNAME: 'vac1', EPICS_BASE: '/opt/epics/base', TOP: '/ioc/vac',
   ARCH: 'linux-x86_64', IOC: 'iocVac1', RSRV_SERVER_PORT: '5064', PVAS_SERVER_PORT: '5075', ENGINEER: 'A. Person', LOCATION: 'Hall B',
 };
-
-function castRecords(n: number, prefix = 'VAC'): CastRecord[] {
-  return Array.from({ length: n }, (_, i) => ({
-    name: `${prefix}:G${String(i).padStart(4, '0')}:P`, type: i % 3 === 0 ? 'ai' : 'bo',
-    ...(i % 2 === 0 ? { desc: `gauge ${i} pressure` } : {}),
-    infos: i % 4 === 0 ? { archive: 'monitor 1.0', autosaveFields: 'VAL' } : {},
-    aliases: i % 5 === 0 ? [`${prefix}:ALIAS${i}`, `${prefix}:ALT${i}`] : [],
-  }));
-}
-
-// The same records as the parser would hand them to the uploader.
-function asIocRecords(recs: readonly CastRecord[]): IocRecord[] {
-  return recs.map((r) => ({ name: r.name, type: r.type, fields: r.desc === undefined ? {} : { DESC: r.desc }, infos: { ...r.infos }, aliases: [...(r.aliases ?? [])] }));
-}
 
 async function iocClient(b: RunningBridge, records: readonly CastRecord[], env: Record<string, string> = ENV, opts: { answerPings?: boolean } = {}) {
   const c = await RecCasterClient.connect('127.0.0.1', b.port, { env, records, ...opts });
@@ -119,8 +107,36 @@ describe('RecCaster bridge', () => {
       expect(snap.size).toBe(500);
       expect([...snap.values()].filter((v) => v.includes('"gone":true'))).toHaveLength(100);
       const r1 = Number((await client.get(keys.iocInfo('vac1@rack7')).exec()).header.revision);
-      expect(r1 - r0).toBeLessThanOrEqual(5); // claim, uploading+record, one gone batch, complete
+      expect(r1 - r0).toBeLessThanOrEqual(3); // claim, uploading + the record, the gone marks with the completion
       third.close();
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('writes of one record in one session land in order: a late addition and a repeated name, no key twice in a transaction', async () => {
+    const keys = new Keyspace(uniqueRoot('bridge-order'));
+    const { log, lines } = captureLog();
+    const b = await bridge(client, keys, {}, log);
+    try {
+      const c = await RecCasterClient.connect('127.0.0.1', b.port, { env: ENV, records: [] });
+      await c.greeted;
+      const env = Object.entries(ENV).flatMap(([k, v]) => addInfo(0, k, v));
+      // REP:A is handed out when REP:B begins, again under a second record id, and again at UploadDone with the
+      // info that came after it was finished: three writes of one key, the last one what the session holds last.
+      c.write([...clientGreet(b.serverKey), ...env,
+        ...addRecord(1, false, 'ai', 'REP:A'), ...addInfo(1, 'recordDesc', 'first'),
+        ...addRecord(2, false, 'bo', 'REP:B'), ...addInfo(1, 'archive', 'late'),
+        ...addRecord(3, false, 'ao', 'REP:A'), ...addInfo(3, 'recordDesc', 'second'),
+        ...addRecord(4, false, 'bo', 'REP:C'), ...uploadDone()]);
+      await until('complete', async () => (await client.get(keys.alive('vac1@rack7')).string()) !== null, 10_000);
+      const stored = await snapshot(client, keys.iocRecordsPrefix('vac1@rack7'));
+      expect(JSON.parse(stored.get(keys.iocRecord('vac1@rack7', 'REP:A'))!)).toEqual(
+        { name: 'REP:A', type: 'ai', desc: 'first', infos: { archive: 'late' }, aliases: [] });
+      expect([...stored.keys()].map((k) => k.split('/').pop())).toEqual(['REP:A', 'REP:B', 'REP:C']);
+      expect(lines.filter((l) => l['level'] as number >= 40).map((l) => l['msg'])).toEqual([]);
+      expect(c.socket.destroyed).toBe(false);
+      c.close();
     } finally {
       await b.close();
     }

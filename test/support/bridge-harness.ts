@@ -10,7 +10,23 @@ import { decodeChange } from '../../src/core/directory/decode.js';
 import { Derivation } from '../../src/core/directory/derivation.js';
 import type { DirectoryEvent } from '../../src/core/directory/events.js';
 import type { Keyspace } from '../../src/core/keyspace.js';
-import type { CfChannel } from '../../src/core/model.js';
+import type { CfChannel, IocRecord } from '../../src/core/model.js';
+import type { CastRecord } from './reccaster-client.js';
+
+/** `n` records an IOC would cast: every third an ai, DESC on every second, infos on every fourth, two aliases on every fifth. */
+export function castRecords(n: number, prefix = 'VAC'): CastRecord[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `${prefix}:G${String(i).padStart(4, '0')}:P`, type: i % 3 === 0 ? 'ai' : 'bo',
+    ...(i % 2 === 0 ? { desc: `gauge ${i} pressure` } : {}),
+    infos: i % 4 === 0 ? { archive: 'monitor 1.0', autosaveFields: 'VAL' } : {},
+    aliases: i % 5 === 0 ? [`${prefix}:ALIAS${i}`, `${prefix}:ALT${i}`] : [],
+  }));
+}
+
+/** The same records as the parser would hand them to the uploader. */
+export function asIocRecords(recs: readonly CastRecord[]): IocRecord[] {
+  return recs.map((r) => ({ name: r.name, type: r.type, fields: r.desc === undefined ? {} : { DESC: r.desc }, infos: { ...r.infos }, aliases: [...(r.aliases ?? [])] }));
+}
 
 /** A log that keeps every line (JSON objects) for assertions. */
 export function captureLog(level = 'info'): { log: Logger; lines: Record<string, unknown>[] } {

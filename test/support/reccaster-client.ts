@@ -177,3 +177,51 @@ export class RecCasterClient {
     this.socket.destroy();
   }
 }
+
+/** Where a simulated IOC can connect: a bridge's address and server key. */
+export interface BridgeAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly key: number;
+}
+
+/**
+ * An IOC that does what the reccaster does when its server closes the connection: after `retryMs` it connects
+ * again — to the next of `bridges` in turn, as it would to whichever bridge it hears next — and uploads everything
+ * anew, until `stop()`.
+ */
+export class ReconnectingIoc {
+  /** Connections made so far. */
+  connections = 0;
+  current: RecCasterClient | null = null;
+  private stopped = false;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly bridges: readonly BridgeAddress[], private readonly opts: ClientOptions, private readonly retryMs = 300) {
+    this.loop = this.run();
+  }
+
+  /** Stop reconnecting and close the current connection. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.current?.close();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    for (let i = 0; !this.stopped; i++) {
+      const b = this.bridges[i % this.bridges.length]!;
+      try {
+        const c = await RecCasterClient.connect(b.host, b.port, this.opts);
+        this.current = c;
+        this.connections++;
+        if (this.stopped) c.close();
+        await Promise.race([c.upload(b.key), c.closed]); // a bridge that closes before its greeting: try again
+        await c.closed;
+      } catch {
+        // refused: try again
+      }
+      if (!this.stopped) await new Promise((r) => setTimeout(r, this.retryMs));
+    }
+  }
+}
