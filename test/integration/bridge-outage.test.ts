@@ -9,7 +9,7 @@ import type { RunningBridge } from '../../src/apps/bridge.js';
 import { Keyspace } from '../../src/core/keyspace.js';
 import { encodeStoredRecord, toStoredRecord } from '../../src/core/upload/plan.js';
 import { asIocRecords, bridge, captureLog, castRecords } from '../support/bridge-harness.js';
-import { etcdClient, testCluster, uniqueRoot } from '../support/cluster.js';
+import { etcdClient, testCluster, uniqueRoot, withoutQuorum } from '../support/cluster.js';
 import { until } from '../support/processes.js';
 import { ReconnectingIoc, RecCasterClient, uploadFrames, type BridgeAddress, type CastRecord } from '../support/reccaster-client.js';
 
@@ -29,6 +29,14 @@ async function halfUploaded(client: Etcd3, keys: Keyspace, b: RunningBridge, ioc
   c.write(frames.slice(0, half));
   await until(`${ioc} streaming into etcd`, holds(async () => (await client.getAll().prefix(keys.iocRecordsPrefix(`${ioc}@rack9`)).count()) > 0), 10_000);
   return { c, rest: () => c.write(frames.slice(half)) };
+}
+
+/** An IOC connected to `b` whose upload is complete, and what it published (to compare with later). */
+async function publishedIoc(client: Etcd3, keys: Keyspace, b: RunningBridge, ioc: string, recs: readonly CastRecord[]) {
+  const c = await RecCasterClient.connect('127.0.0.1', b.port, { env: env(ioc), records: recs });
+  await c.upload(b.serverKey);
+  await until(`${ioc} published`, holds(async () => (await aliveOf(client, keys, `${ioc}@rack9`)) !== null), 10_000);
+  return { c, before: await published(client, keys, `${ioc}@rack9`) };
 }
 
 /** Every key of the IOC (records, info) and its alive key, with values and mod revisions. */
@@ -68,28 +76,19 @@ describe('RecCaster bridge during an etcd outage', () => {
   afterAll(() => client.close());
 
   it('quorum lost for less than the TTL: the streaming session resumes on its connection; the other IOC is untouched', async () => {
-    const cluster = await testCluster();
     const keys = new Keyspace(uniqueRoot('bridge-quorum-short'));
     const { log, lines } = captureLog();
     const b = await bridge(client, keys, { ttlSeconds: 15, claimWaitMs: 17_000 }, log);
-    const a = await RecCasterClient.connect('127.0.0.1', b.port, { env: env('qa'), records: castRecords(200, 'QA') });
+    let a: RecCasterClient | undefined;
     try {
-      await a.upload(b.serverKey);
-      await until('qa published', holds(async () => (await aliveOf(client, keys, 'qa@rack9')) !== null), 10_000);
-      const aBefore = await published(client, keys, 'qa@rack9');
+      const idle = await publishedIoc(client, keys, b, 'qa', castRecords(200, 'QA'));
+      a = idle.c;
       const recs = castRecords(STREAMED, 'QB');
       const ioc = await halfUploaded(client, keys, b, 'qb', recs);
-      const [m1, m2] = cluster.memberNames;
-      await cluster.stopMember(m1!, 'SIGKILL');
-      await cluster.stopMember(m2!, 'SIGKILL');
-      try {
+      await withoutQuorum(async () => {
         ioc.rest(); // the other half and UploadDone arrive while etcd has no quorum
         await sleep(3000);
-      } finally {
-        await cluster.startMember(m1!);
-        await cluster.startMember(m2!);
-        await cluster.waitHealthy();
-      }
+      });
       await until('qb complete after the outage', holds(async () => (await aliveOf(client, keys, 'qb@rack9')) !== null), 30_000);
       expect(lines.some((l) => l['msg'] === 'session write failed, retrying')).toBe(true); // it did meet the outage
       expect(lines.some((l) => l['msg'] === 'session can no longer write: closing the connection')).toBe(false);
@@ -97,17 +96,16 @@ describe('RecCaster bridge during an etcd outage', () => {
       await expectComplete(client, keys, 'qb@rack9', recs, 'bridge-test');
       // The idle IOC: still connected, and not one of its keys rewritten.
       expect(a.socket.destroyed).toBe(false);
-      expect(await published(client, keys, 'qa@rack9')).toEqual(aBefore);
+      expect(await published(client, keys, 'qa@rack9')).toEqual(idle.before);
       expect(await iocIds(client, keys)).toEqual(['qa@rack9', 'qb@rack9']);
       ioc.c.close();
     } finally {
-      a.close();
+      a?.close();
       await b.close();
     }
   }, 90_000);
 
   it('quorum lost beyond the TTL: the sessions are closed, the IOCs re-upload when etcd is back; nothing lost, no duplicate', async () => {
-    const cluster = await testCluster();
     const keys = new Keyspace(uniqueRoot('bridge-quorum-long'));
     const { log, lines } = captureLog();
     const b = await bridge(client, keys, { ttlSeconds: 2, claimWaitMs: 4000 }, log);
@@ -119,21 +117,14 @@ describe('RecCaster bridge during an etcd outage', () => {
       const aRecords = await published(client, keys, 'qa@rack9');
       const recs = castRecords(STREAMED, 'QB');
       const ioc = await halfUploaded(client, keys, b, 'qb', recs);
-      const [m1, m2] = cluster.memberNames;
-      await cluster.stopMember(m1!, 'SIGKILL');
-      await cluster.stopMember(m2!, 'SIGKILL');
-      try {
+      await withoutQuorum(async () => {
         ioc.rest();
         // No keep-alive gets through: once the TTL has passed, the bridge closes both connections.
         await ioc.c.closed;
         await until('qa closed by the bridge', () => a.connections > 1, 10_000);
         bAgain = new ReconnectingIoc([address(b)], { env: env('qb'), records: recs }); // the reccaster connects again
         await sleep(2000); // and keeps trying while etcd is away
-      } finally {
-        await cluster.startMember(m1!);
-        await cluster.startMember(m2!);
-        await cluster.waitHealthy();
-      }
+      });
       await until('both complete after the outage', holds(async () => {
         const [qa, qb] = await Promise.all([aliveOf(client, keys, 'qa@rack9'), aliveOf(client, keys, 'qb@rack9')]);
         const info = await client.get(keys.iocInfo('qb@rack9')).string();
@@ -166,14 +157,12 @@ describe('RecCaster bridge during an etcd outage', () => {
     const one = captureLog();
     const b1 = await bridge(c1, keys, { name: 'bridge-1', ttlSeconds: 2, claimWaitMs: 4000 }, one.log);
     const b2 = await bridge(c2, keys, { name: 'bridge-2', ttlSeconds: 2, claimWaitMs: 4000 });
-    const recsC = castRecords(200, 'QC');
-    const other = await RecCasterClient.connect('127.0.0.1', b2.port, { env: env('qc'), records: recsC });
+    let other: RecCasterClient | undefined;
     let again: ReconnectingIoc | undefined;
     let frozen = false;
     try {
-      await other.upload(b2.serverKey);
-      await until('qc published via bridge-2', holds(async () => (await aliveOf(client, keys, 'qc@rack9')) !== null), 10_000);
-      const cBefore = await published(client, keys, 'qc@rack9');
+      const idle = await publishedIoc(client, keys, b2, 'qc', castRecords(200, 'QC'));
+      other = idle.c;
       const recs = castRecords(STREAMED, 'QB');
       const ioc = await halfUploaded(client, keys, b1, 'qb', recs);
       await cluster.freezeMember(cluster.memberNames[victim]!);
@@ -196,12 +185,12 @@ describe('RecCaster bridge during an etcd outage', () => {
       await expectComplete(client, keys, 'qb@rack9', recs, 'bridge-2');
       // The IOC on bridge-2 saw nothing of it.
       expect(other.socket.destroyed).toBe(false);
-      expect(await published(client, keys, 'qc@rack9')).toEqual(cBefore);
+      expect(await published(client, keys, 'qc@rack9')).toEqual(idle.before);
       expect(await iocIds(client, keys)).toEqual(['qb@rack9', 'qc@rack9']);
     } finally {
       if (frozen) await cluster.thawMember(cluster.memberNames[victim]!);
       await again?.stop();
-      other.close();
+      other?.close();
       await b1.close();
       await b2.close();
       c1.close();

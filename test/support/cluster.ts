@@ -37,3 +37,22 @@ export function uniqueRoot(name: string): string {
 export function etcdClient(endpoints: readonly string[] = testEndpoints()): Etcd3 {
   return createEtcdClient(endpoints, { callTimeoutMs: 5000, dialTimeoutMs: 2000 });
 }
+
+/**
+ * Stop two of the shared cluster's three members (SIGKILL: quorum lost), run `during`, then start them again and
+ * wait until every member is healthy, whatever `during` did.
+ */
+export async function withoutQuorum(during: () => Promise<void>): Promise<void> {
+  const cluster = await testCluster();
+  const [m1, m2] = cluster.memberNames;
+  if (m1 === undefined || m2 === undefined) throw new Error('the shared cluster has fewer than two members');
+  await cluster.stopMember(m1, 'SIGKILL');
+  await cluster.stopMember(m2, 'SIGKILL');
+  try {
+    await during();
+  } finally {
+    await cluster.startMember(m1);
+    await cluster.startMember(m2);
+    await cluster.waitHealthy();
+  }
+}
