@@ -48,6 +48,7 @@ interface ServeOptions extends SecurityFlags {
   installation?: string;
   forwardWrites: boolean;
   maxInFlight: number;
+  watchHeartbeat: number;
 }
 
 const VERSION = '0.1.0';
@@ -79,6 +80,7 @@ export function register(program: Command): void {
     .addOption(numberOption('--login-attempts <n>', 'password checks (failed logins) allowed per client address per minute, then 429', COUNT, { fallback: 10 }))
     .addOption(numberOption('--max-watches <n>', 'watch streams (SSE) open at once in total, then 429', COUNT, { fallback: 1000 }))
     .addOption(numberOption('--max-watches-per-client <n>', 'watch streams open at once per client address, then 429', COUNT, { fallback: 16 }))
+    .addOption(numberOption('--watch-heartbeat <seconds>', 'interval of the watch streams\' progress events (a client takes a silent stream as lost)', POSITIVE_SECONDS, { fallback: 15 }))
     .addOption(numberOption('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for requests in flight (writes wait up to --write-wait-ms) before exiting anyway (exit 1)', MS_AT_LEAST_1, { fallback: 10_000 }));
   cmd.option('--installations <file>', 'installations file: serve this installation\'s data and its replicas (env PVSYNC_INSTALLATIONS)')
     .option('--installation <name>', 'which installation of --installations this server belongs to (env PVSYNC_INSTALLATION)')
@@ -125,6 +127,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     },
     ...(consoleRoot === null ? {} : { consoleRoot }),
     maxInFlight, bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, maxWatches, maxWatchesPerClient,
+    heartbeatMs: opts.watchHeartbeat * 1000,
     ...(auth === undefined ? {} : { auth }),
     ...(multi === undefined ? {} : { installations: { decode: multi.decode, routes: multi.routes } }),
     serviceInfo: (mirror) => ({
