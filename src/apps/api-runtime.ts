@@ -147,7 +147,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
       }
       const loading = (async () => {
         const d = new Directory({ ...directoryOptions, jsonCacheBytes: 0 });
-        await loadSnapshotAt(o.client, o.keys, revision, d);
+        await loadSnapshotAt(o.client, o.keys, revision, d, decode);
         return d;
       })();
       historic.set(revision, loading);
@@ -227,7 +227,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
       },
     });
     try {
-      await replayRevisions(o.client, o.keys, from, upTo, scratch);
+      await replayRevisions(o.client, o.keys, from, upTo, scratch, undefined, decode);
       if (journal.backfill(floor, older, upTo)) o.log.info({ from: floor, to: upTo, revisions: older.length }, 'watch journal extended back');
     } catch (err) {
       o.log.warn({ err: messageOf(err), from, to: upTo }, 'watch journal not extended back (a resume from before the start gets a reset)');
