@@ -110,7 +110,9 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const multi: InstallationServe | undefined = cfg === undefined || self === undefined
     ? undefined : installationServe(cfg, self, client, keys, log, opts.forwardWrites);
 
-  const timelines = new TimelineReader(client, keys.root);
+  // At a secondary of the archiver groups, their status and timeline are read from the replica of their primary.
+  const archiverRoot = multi?.archiverRoot ?? keys.root;
+  const timelines = new TimelineReader(client, archiverRoot);
   const consoleRoot = builtConsole();
   if (consoleRoot === null) log.warn({}, 'the operator console is not built (npm run build): / and /console/ answer 404');
   const registry = new Registry();
@@ -122,7 +124,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     limits: { defaultSize, maxSize },
     // Archiver HA over HTTP: status, switchover (ADMIN), and /archiver/* redirected to the active node.
     archiver: {
-      service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup,
+      service: new EtcdArchiverService(client, archiverRoot), defaultGroup: opts.archiverGroup,
       timeline: (group) => timelines.read(group),
     },
     ...(consoleRoot === null ? {} : { consoleRoot }),
