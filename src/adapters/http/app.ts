@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DEFAULT_LIMITS, type QueryLimits } from '../../core/query/parse-query.js';
 import { hasNumber, numbersAsText } from '../../core/writes/number-text.js';
+import { registerArchivedPvRoute } from './archived-pv-routes.js';
 import { archiverRoutes, type ArchiverRoutesOptions } from './archiver-routes.js';
 import { createAuthGuard } from './auth-guard.js';
 import { sharedSchemas } from './cf-schemas.js';
@@ -131,6 +132,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       if (writes !== undefined) void app.register(async (scope) => registerWriteRoutes(scope, deps.directory, writes, guard));
       if (deps.archiver !== undefined) {
         void app.register(archiverRoutes, { ...deps.archiver, authorizeSwitchover: guard.require('ADMIN', 'switch the active archiver over') });
+        const { appliance, service, defaultGroup } = deps.archiver;
+        if (appliance !== undefined) registerArchivedPvRoute(app, deps.directory, { service, defaultGroup, appliance });
       }
     }
     if (deps.watch !== undefined) registerWatchRoute(app, deps.directory, deps.watch, limits);

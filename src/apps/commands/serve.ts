@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { BplClient } from '../../adapters/archiver-bpl/bpl-client.js';
 import { demoAuthFile, mergeAuthFiles } from '../../adapters/auth/authenticator.js';
 import { EtcdArchiverService } from '../../adapters/etcd/archiver-ops.js';
 import { TimelineReader } from '../../adapters/etcd/archiver-timeline.js';
@@ -17,7 +18,7 @@ import type { AuthFile } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT } from '../../core/keyspace.js';
 import { DEFAULT_MAX_LAG_MS, createApiRuntime, mirrorHealth } from '../api-runtime.js';
-import { installationServe, type InstallationServe } from '../installation-serve.js';
+import { DEFAULT_REPLICA_MAX_LAG_S, installationServe, type InstallationServe } from '../installation-serve.js';
 import { etcdOf, installationsPath, loadInstallations, ownInstallation } from '../installations-file.js';
 import { rootLogger } from '../logger.js';
 import { COUNT, PORT, POSITIVE_SECONDS, listOption, numberOption, type ValueRule } from '../option-values.js';
@@ -46,6 +47,7 @@ interface ServeOptions extends SecurityFlags {
   maxLag: number;
   installations?: string;
   installation?: string;
+  replicaMaxLag: number;
   forwardWrites: boolean;
   maxInFlight: number;
 }
@@ -82,6 +84,7 @@ export function register(program: Command): void {
     .addOption(numberOption('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for requests in flight (writes wait up to --write-wait-ms) before exiting anyway (exit 1)', MS_AT_LEAST_1, { fallback: 10_000 }));
   cmd.option('--installations <file>', 'installations file: serve this installation\'s data and its replicas (env PVSYNC_INSTALLATIONS)')
     .option('--installation <name>', 'which installation of --installations this server belongs to (env PVSYNC_INSTALLATION)')
+    .addOption(numberOption('--replica-max-lag <seconds>', 'a replica held here not proven current with its primary for this long is reported stale (/api/v1/installations)', POSITIVE_SECONDS, { fallback: DEFAULT_REPLICA_MAX_LAG_S }))
     .addOption(numberOption('--max-in-flight <n>', 'requests served at once (watch streams aside) past which new ones get 503 with Retry-After', COUNT, { fallback: 2000 }))
     .option('--no-forward-writes', 'at a secondary, refuse writes of replicated data (409 PVS_NOT_PRIMARY) instead of forwarding them to the primary');
   withRoot(withEndpoints(cmd)).action(async (opts: ServeOptions) => runServe(opts));
@@ -106,7 +109,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const keys = new Keyspace(resolveRoot(opts.root, self?.etcd.root ?? ROOT));
   const client = createEtcdClient(endpoints, { log, ...(security === undefined ? {} : { security }) });
   const multi: InstallationServe | undefined = cfg === undefined || self === undefined
-    ? undefined : installationServe(cfg, self, client, keys, log, opts.forwardWrites);
+    ? undefined : installationServe(cfg, self, client, keys, log, opts.forwardWrites, opts.replicaMaxLag);
 
   const timelines = new TimelineReader(client, keys.root);
   const consoleRoot = builtConsole();
@@ -122,6 +125,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
     archiver: {
       service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup,
       timeline: (group) => timelines.read(group),
+      // The console's archived PVs: a page of names asked of the active appliance, with a short deadline.
+      appliance: (mgmt) => new BplClient(mgmt, { timeoutMs: 3000 }),
     },
     ...(consoleRoot === null ? {} : { consoleRoot }),
     maxInFlight, bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, maxWatches, maxWatchesPerClient,
