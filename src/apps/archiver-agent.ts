@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { decide, nextDeadline, type AgentView, type DecideOptions, type DemoteReason } from '../core/election/decide.js';
 import { HealthTracker } from '../core/election/health.js';
 import { LeaseClock } from '../core/election/lease-clock.js';
-import type { GroupStatus, NodeStatus, Role } from '../core/election/records.js';
+import { publishedCommand, type GroupStatus, type NodeStatus, type Role } from '../core/election/records.js';
 import { transition } from '../core/election/roles.js';
 import { isPvsError, messageOf, type PvsError } from '../core/errors.js';
 import { isEtcdRefusal } from '../adapters/etcd/errors.js';
@@ -394,7 +394,7 @@ export class ArchiverAgent {
       const status: NodeStatus = {
         node: this.cfg.node, role: this.role, healthy: this.health.healthy(this.now()),
         checks: this.health.snapshot(), since: this.roleSince, token: this.myToken, updatedAt: this.now(),
-        endpoints: this.cfg.published, pid: process.pid, host: hostname(), resources: [...this.cfg.start],
+        endpoints: this.cfg.published, pid: process.pid, host: hostname(), resources: this.cfg.start.map(publishedCommand),
       };
       await this.store.publishStatus(lease, status).catch((err: unknown) => this.log.debug({ err }, 'status not published'));
     });
