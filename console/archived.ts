@@ -48,7 +48,7 @@ function Active(props: { p: ArchivedPage }) {
   const { active, appliance } = props.p;
   const now = Date.now();
   return html`<div aria-live="polite" id="archived-active">
-    ${active === null ? null : html`<p class="summary">Active node <strong data-active=${active.node}>${active.node}</strong>
+    ${active === null ? null : html`<p class="summary">Active node <strong data-active=${active.node}>${active.node}</strong>${' '}
       (fencing token ${active.token}, since <time datetime=${new Date(active.since).toISOString()} title=${fmtTime(active.since)}>${fmtAgo(active.since, now)}</time>),
       appliance ${appliance.identity === null ? '' : html`<strong>${appliance.identity}</strong> `}${appliance.mgmt === null ? '' : html`at <code>${appliance.mgmt}</code>`}.</p>`}
     ${appliance.error === null ? null : html`<p role="alert" class="alert">

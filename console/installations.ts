@@ -56,7 +56,7 @@ export function InstallationsView() {
       <p class="summary">This server is installation <strong data-installation=${rep.installation}>${rep.installation}</strong>.</p>
       <p class="summary" aria-live="polite" id="replica-summary">${here === 0 ? 'No replica is held here.'
         : bad === 0 ? html`<span class="badge ok">All ${here} replicas held here are current</span> (proven within ${rep.staleAfterSeconds} s).`
-        : html`<span class="badge bad">${bad} of ${here} replicas held here ${bad === 1 ? 'is' : 'are'} stale or not replicated yet</span>
+        : html`<span class="badge bad">${bad} of ${here} replicas held here ${bad === 1 ? 'is' : 'are'} stale or not replicated yet</span>${' '}
           (not proven current within ${rep.staleAfterSeconds} s): clients here read older data than the primary has.`}</p>
       <table class="grid">
         <caption>Where each data type is written (its primary) and copied (its replicas). The lag is the time since the
