@@ -25,7 +25,7 @@
  * Last line: {"bench":"abuse","ratio":…,"p99_alone_ms":…,"p99_under_attack_ms":… (of the first mode),
  * "modes":{mode:{ratio,ratios,…}},"attackers":{kind:{status:count}}}; goal ratio ≤ 2. BENCH_SECONDS sets each
  * phase's length (default 6); BENCH_ATTACKERS=kind,… runs only those; BENCH_NODE_ARGS adds node flags to the server,
- * BENCH_SERVE_ARGS flags to its `pvsync serve` (e.g. `--login-hold-ms 0` to compare without the login tarpit).
+ * BENCH_SERVE_ARGS flags to its `pvsync serve` (e.g. `--refusal-hold-ms 0` to compare without the tarpit).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -51,6 +51,8 @@ export interface ApiRuntimeOptions {
   readonly writeWaitMs?: number;
   /** Password checks allowed per client address and window (default 10 a minute). */
   readonly loginLimit?: LoginLimit;
+  /** How long a 429 provoked by a flood (password checks, watch streams) is held before it is sent (default 1 000 ms). */
+  readonly refusalHoldMs?: number;
   /** Watch streams allowed in total and per client address (defaults 1 000 and 16). */
   readonly maxWatches?: number;
   readonly maxWatchesPerClient?: number;
@@ -183,6 +185,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
     ...(o.archiver === undefined ? {} : { archiver: o.archiver }),
     ...(o.installations?.routes === undefined ? {} : { installations: o.installations.routes }),
     ...(o.maxInFlight === undefined ? {} : { maxInFlight: o.maxInFlight }),
+    ...(o.refusalHoldMs === undefined ? {} : { refusalHold: { holdMs: o.refusalHoldMs } }),
     ...(o.consoleRoot === undefined ? {} : { consoleRoot: o.consoleRoot }),
     watch: {
       journal, waitFor,

@@ -2,14 +2,13 @@
  * Upstream's security filter, as one fastify `onRequest` hook per role: HTTP Basic credentials, then the role, before
  * the body is read. A refused request gets 401 (PVS_AUTH) or 429 (PVS_RATE_LIMITED, with Retry-After) whatever its
  * body, which is never buffered or parsed. Password checks are rate-limited per client address, one count for every
- * route the guard protects (writes and the archiver switchover alike). A refusal for being over that limit is held
- * back for a while before it is sent (a tarpit): a client hammering wrong passwords waits for each 429 instead of
- * sending hundreds a second, so the flood costs its sender time and the server almost nothing. At most `maxHeld`
- * refusals are held at once; past that they are answered at once (a held answer costs one open socket and a timer).
+ * route the guard protects (writes and the archiver switchover alike). A refusal for being over that limit goes
+ * through the app's tarpit (held back before it is sent), so a client hammering wrong passwords waits for each 429.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireRole, type Principal, type Role } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
+import { NO_TARPIT, type Tarpit } from './tarpit.js';
 
 /**
  * The user of an `Authorization` header: null when there is none; throws PVS_AUTH when the credentials are wrong.
@@ -28,19 +27,14 @@ export interface AuthGuard {
   principal(request: FastifyRequest): Principal;
 }
 
-/**
- * Password checks allowed per client address and window; how long a refusal for exceeding them is held before it
- * is sent (0: at once) and how many may be held at once.
- */
+/** Password checks allowed per client address and window. */
 export interface LoginLimit {
   readonly max: number;
   readonly windowMs: number;
-  readonly holdMs?: number;
-  readonly maxHeld?: number;
 }
 
-/** Default login limit: 10 password checks a minute per client address; refusals held 1 s, at most 1 000 at once. */
-export const DEFAULT_LOGIN_LIMIT = { max: 10, windowMs: 60_000, holdMs: 1000, maxHeld: 1000 } as const;
+/** Default login limit: 10 password checks a minute per client address. */
+export const DEFAULT_LOGIN_LIMIT: LoginLimit = { max: 10, windowMs: 60_000 };
 
 // A refused request's body: read and dropped up to this much, so that a client that sends its whole body before
 // reading (most do) reads its 401 instead of a reset; a longer one is no longer read, and its connection is cut once
@@ -86,22 +80,10 @@ function dropBody(request: FastifyRequest, reply: FastifyReply): void {
  * The guard of `app`. Needs @fastify/rate-limit registered on `app` (with `global: false`) by the time the first
  * request comes; its limiter is made then, once, and shared by every hook.
  */
-export function createAuthGuard(app: FastifyInstance, authenticate: Authenticate, limit: LoginLimit = DEFAULT_LOGIN_LIMIT): AuthGuard {
+export function createAuthGuard(app: FastifyInstance, authenticate: Authenticate, limit: LoginLimit = DEFAULT_LOGIN_LIMIT,
+  hold: Tarpit = NO_TARPIT): AuthGuard {
   const principals = new WeakMap<FastifyRequest, Principal>();
   let passwordChecks: ReturnType<FastifyInstance['createRateLimit']> | undefined;
-  const holdMs = Math.min(limit.holdMs ?? DEFAULT_LOGIN_LIMIT.holdMs, limit.windowMs);
-  const maxHeld = limit.maxHeld ?? DEFAULT_LOGIN_LIMIT.maxHeld;
-  let held = 0;
-  // Resolves once the refusal may be sent: after holdMs, or at once when maxHeld are already waiting.
-  const hold = async (): Promise<void> => {
-    if (holdMs <= 0 || held >= maxHeld) return;
-    held++;
-    try {
-      await new Promise((r) => setTimeout(r, holdMs));
-    } finally {
-      held--;
-    }
-  };
   const check = async (role: Role, what: string, request: FastifyRequest, reply: FastifyReply): Promise<Principal> => {
     const p = await authenticate(request.headers.authorization, async () => {
       passwordChecks ??= app.createRateLimit({ max: limit.max, timeWindow: limit.windowMs });

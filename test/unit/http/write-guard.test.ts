@@ -63,12 +63,13 @@ function harness(opts: { bodyLimit?: number; reached?: boolean; loginMax?: numbe
     waitFor: async (revision) => d.revision >= revision,
     authenticate: (header, gate) => auth.authenticate(header, gate),
     waitMs: 50,
-    loginLimit: { max: opts.loginMax ?? 5, windowMs: 60_000, holdMs: opts.holdMs ?? 10, ...(opts.maxHeld === undefined ? {} : { maxHeld: opts.maxHeld }) },
+    loginLimit: { max: opts.loginMax ?? 5, windowMs: 60_000 },
   };
   h.app = buildApp({
     directory: d, registry: new Registry(), health: () => ({ ok: true, etcd: null, revision: rev }),
     serviceInfo: { version: 't', backend: () => ({ status: 'Connected' }) },
     writes, ...(opts.bodyLimit === undefined ? {} : { bodyLimit: opts.bodyLimit }),
+    refusalHold: { holdMs: opts.holdMs ?? 10, ...(opts.maxHeld === undefined ? {} : { maxHeld: opts.maxHeld }) },
   });
   return h;
 }
