@@ -13,6 +13,7 @@ import { EtcdArchiverService } from '../../adapters/etcd/archiver-ops.js';
 import { TimelineReader } from '../../adapters/etcd/archiver-timeline.js';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
 import { DEFAULT_BODY_LIMIT } from '../../adapters/http/app.js';
+import { DEFAULT_TARPIT } from '../../adapters/http/tarpit.js';
 import { DEFAULT_WRITE_WAIT_MS } from '../../adapters/http/write-executor.js';
 import type { AuthFile } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
@@ -39,6 +40,7 @@ interface ServeOptions extends SecurityFlags {
   bodyLimit: number;
   writeWaitMs: number;
   loginAttempts: number;
+  refusalHoldMs: number;
   maxWatches: number;
   maxWatchesPerClient: number;
   shutdownGraceMs: number;
@@ -54,6 +56,7 @@ interface ServeOptions extends SecurityFlags {
 
 const VERSION = '0.1.0';
 const MS_AT_LEAST_1: ValueRule = { kind: 'ms', min: 1 };
+const MS_AT_LEAST_0: ValueRule = { kind: 'ms', min: 0 };
 
 /** dist/console of this package (built by `npm run build`), or null when it is not there. */
 function builtConsole(): string | null {
@@ -79,6 +82,7 @@ export function register(program: Command): void {
     .addOption(numberOption('--body-limit <bytes>', 'largest request body (a 10 000-channel PUT of the recceiver is ~10 MB)', COUNT, { fallback: DEFAULT_BODY_LIMIT }))
     .addOption(numberOption('--write-wait-ms <ms>', 'longest a write waits to show in this replica, then 503 (the write stays committed)', MS_AT_LEAST_1, { fallback: DEFAULT_WRITE_WAIT_MS }))
     .addOption(numberOption('--login-attempts <n>', 'password checks (failed logins) allowed per client address per minute, then 429', COUNT, { fallback: 10 }))
+    .addOption(numberOption('--refusal-hold-ms <ms>', 'how long a 429 for too many password checks or watch streams is held before it is sent, so that a flood waits for its answers (0: at once)', MS_AT_LEAST_0, { fallback: DEFAULT_TARPIT.holdMs }))
     .addOption(numberOption('--max-watches <n>', 'watch streams (SSE) open at once in total, then 429', COUNT, { fallback: 1000 }))
     .addOption(numberOption('--max-watches-per-client <n>', 'watch streams open at once per client address, then 429', COUNT, { fallback: 16 }))
     .addOption(numberOption('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for requests in flight (writes wait up to --write-wait-ms) before exiting anyway (exit 1)', MS_AT_LEAST_1, { fallback: 10_000 }));
@@ -129,7 +133,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
       appliance: (mgmt) => new BplClient(mgmt, { timeoutMs: 3000 }),
     },
     ...(consoleRoot === null ? {} : { consoleRoot }),
-    maxInFlight, bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, maxWatches, maxWatchesPerClient,
+    maxInFlight, bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, refusalHoldMs: opts.refusalHoldMs, maxWatches, maxWatchesPerClient,
     ...(auth === undefined ? {} : { auth }),
     ...(multi === undefined ? {} : { installations: { decode: multi.decode, routes: multi.routes } }),
     serviceInfo: (mirror) => ({
