@@ -13,6 +13,7 @@ import { foreignPrimary, installationOf, type DataType, type Installation, type 
 import type { Keyspace } from '../core/keyspace.js';
 import { replicaDecoder } from '../core/replication/decode-replica.js';
 import { replicaRoot } from '../core/replication/keys.js';
+import { replicaState } from '../core/replication/staleness.js';
 
 const WRITE_METHODS = new Set(['PUT', 'POST', 'DELETE']);
 
@@ -27,8 +28,17 @@ export interface InstallationServe {
   health(): Record<string, unknown>[];
 }
 
-/** Compose them for installation `self` of `cfg`; `forwardWrites` false refuses writes at a secondary instead. */
-export function installationServe(cfg: Installations, self: Installation, client: Etcd3, keys: Keyspace, log: Logger, forwardWrites: boolean): InstallationServe {
+/** Default of installationServe's `staleAfterSeconds` (`pvsync serve --replica-max-lag`), as replicate's `--max-lag`. */
+export const DEFAULT_REPLICA_MAX_LAG_S = 30;
+
+/**
+ * Compose them for installation `self` of `cfg`; `forwardWrites` false refuses writes at a secondary instead; a
+ * replica held here not proven current for over `staleAfterSeconds` is reported `stale`.
+ */
+export function installationServe(
+  cfg: Installations, self: Installation, client: Etcd3, keys: Keyspace, log: Logger, forwardWrites: boolean,
+  staleAfterSeconds = DEFAULT_REPLICA_MAX_LAG_S,
+): InstallationServe {
   const status = new ReplicaStatus(client, keys.root, log.child({ component: 'replica-status' }));
   const held = (): Record<string, unknown>[] => {
     const now = Date.now();
@@ -41,15 +51,17 @@ export function installationServe(cfg: Installations, self: Installation, client
     const now = Date.now();
     return {
       installation: self.name,
+      staleAfterSeconds,
       installations: cfg.installations.map((i) => ({ name: i.name, api: i.api, networks: i.networks })),
       data: cfg.flows.map((f) => ({
         type: f.type, primary: f.primary,
         replicas: f.replicas.map((r) => {
           // Only the replicas held here have their checkpoint in this installation's etcd.
           const ck = r === self.name ? status.replicas.find((c) => c.source === f.primary && c.type === f.type) : undefined;
+          const lagSeconds = ck === undefined ? null : replicaLagSeconds(ck, now);
           return {
-            installation: r, lagSeconds: ck === undefined ? null : replicaLagSeconds(ck, now),
-            revision: ck?.revision ?? null, provenAt: ck?.provenAt ?? null,
+            installation: r, lagSeconds, revision: ck?.revision ?? null, provenAt: ck?.provenAt ?? null,
+            state: replicaState(r === self.name, lagSeconds, staleAfterSeconds),
           };
         }),
       })),

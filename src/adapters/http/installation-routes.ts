@@ -5,18 +5,60 @@
  * primary with the caller's credentials, or refused with PVS_NOT_PRIMARY naming the primary and why.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ReplicaState } from '../../core/replication/staleness.js';
 import { errorBody } from './error-reply.js';
+
+/** One replica of a data type: lag, checkpoint revision and last proof are known only where it is held. */
+export interface ReplicaReport {
+  readonly installation: string;
+  readonly lagSeconds: number | null;
+  readonly revision: number | null;
+  readonly provenAt: string | null;
+  readonly state: ReplicaState;
+}
 
 /** What `GET /api/v1/installations` returns. */
 export interface InstallationsReport {
+  /** The installation this server belongs to. */
   readonly installation: string;
+  /** A replica held here not proven current for longer is `stale`. */
+  readonly staleAfterSeconds: number;
   readonly installations: readonly { readonly name: string; readonly api: readonly string[]; readonly networks: readonly string[] }[];
-  readonly data: readonly {
-    readonly type: string;
-    readonly primary: string;
-    readonly replicas: readonly { readonly installation: string; readonly lagSeconds: number | null; readonly revision: number | null; readonly provenAt: string | null }[];
-  }[];
+  readonly data: readonly { readonly type: string; readonly primary: string; readonly replicas: readonly ReplicaReport[] }[];
 }
+
+const reportSchema = {
+  type: 'object',
+  properties: {
+    installation: { type: 'string' }, staleAfterSeconds: { type: 'number' },
+    installations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { name: { type: 'string' }, api: { type: 'array', items: { type: 'string' } }, networks: { type: 'array', items: { type: 'string' } } },
+      },
+    },
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          type: { type: 'string' }, primary: { type: 'string' },
+          replicas: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                installation: { type: 'string' }, lagSeconds: { type: ['number', 'null'] }, revision: { type: ['integer', 'null'] },
+                provenAt: { type: ['string', 'null'] }, state: { type: 'string', enum: ['current', 'stale', 'unproven', 'elsewhere'] },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
 
 /** Where the writes of one replicated data type go from a secondary of it. */
 export interface WriteRouting {
@@ -45,7 +87,7 @@ const HOP_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-e
 
 /** Register the data-location route and the write routing of a secondary. */
 export function registerInstallationRoutes(app: FastifyInstance, deps: InstallationDeps): void {
-  app.get('/api/v1/installations', () => deps.report());
+  app.get('/api/v1/installations', { schema: { response: { 200: reportSchema } } }, () => deps.report());
   if (deps.writes.length === 0) return;
   // Before any route (and its auth) sees the request: the primary judges the caller's credentials.
   app.addHook('onRequest', async (request, reply) => {
