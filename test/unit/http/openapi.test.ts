@@ -75,7 +75,7 @@ describe('OpenAPI document generated from the routes', () => {
     watch: { journal: new ChangeJournal(), subscribe: unused, waitFor: unused },
     history: { at: unused, currentRevision: () => 0 },
     archiver: { service: { status: unused, switchover: unused }, defaultGroup: 'default', appliance: unused },
-    installations: { report: unused, writes: { primary: undefined, primaryUrls: [] } },
+    installations: { report: unused, writes: [] },
   });
   // buildApp queues its routes after @fastify/swagger, so this hook sees every one of them.
   app.addHook('onRoute', (r) => {

@@ -31,7 +31,7 @@ describe('GET /api/v1/installations', () => {
     const app = buildApp({
       directory: new Directory(), registry: new Registry(), health: () => ({ ok: true, etcd: null, revision: 0 }),
       serviceInfo: { version: 't', backend: () => ({ status: 'Connected' }) },
-      installations: { report: () => ({ ...report, secret: 'not in the schema' }) as InstallationsReport, writes: { primary: undefined, primaryUrls: [] } },
+      installations: { report: () => ({ ...report, secret: 'not in the schema' }) as InstallationsReport, writes: [] },
     });
     const r = await app.inject({ method: 'GET', url: '/api/v1/installations' });
     expect(r.statusCode).toBe(200);
