@@ -200,9 +200,11 @@ describe('failover client with real installations', () => {
 
   it('a watch stream resumes exactly within near, moves to far with a reset when frozen, and back with a reset', async () => {
     const [n1, n2, f1] = ports as [number, number, number];
+    const moves: string[] = [];
     const client = new FailoverClient({
       endpoints: [{ installation: 'near', url: url(n1) }, { installation: 'near', url: url(n2) }, { installation: 'far', url: url(f1) }],
       timeoutMs: 2000, watchIdleMs: 3000, probeBaseMs: 100, probeCapMs: 800,
+      onMove: (from, to, why) => moves.push(`${from.url}->${to.url} (${why})`),
     });
     // What was written, and the consumer's view: re-listed on the first sync and after each reset, else changes applied.
     const truth = new Map<string, string>();
@@ -268,14 +270,17 @@ describe('failover client with real installations', () => {
       await until('the stream moved to far', () => seq.includes('far:sync'), 20_000);
       await converged('far shows every change');
       // 3. near's first server back: the client returns there with a reset; writes go on during the move.
-      serve('near', n1);
-      let i = 50;
-      while (!seq.includes('near:reset') || i < 70) {
+      const back = serve('near', n1);
+      const deadline = Date.now() + 45_000;
+      for (let i = 50; !seq.includes('near:reset') || i < 70; i++) {
         await put(`FW:${pad(i, 4)}`, 'c');
         if (i % 4 === 0) await del(`FW:${pad(i - 20, 4)}`);
         if (i % 3 === 0) await put(`FW:${pad(i - 30, 4)}`, 'c2');
-        i++;
-        if (i > 2000) throw new Error(`no move back to near: ${seq.join(', ')}`);
+        await new Promise((r) => setTimeout(r, 20));
+        if (Date.now() > deadline) {
+          throw new Error(`no move back to near: ${seq.join(', ')}; moves: ${moves.join(', ')}; near's first server healthy: `
+            + `${await healthy(n1)}; its log: ${back.output.join('').slice(-1500)}`);
+        }
       }
       await until('the stream is synced at near again', () => seq.filter((e) => e === 'near:sync').length === 2, 20_000);
       await converged('near shows every change');

@@ -251,8 +251,14 @@ export class FailoverClient {
     for (let i = 0; i < this.active; i++) {
       if (this.now() < this.state[i]!.retryAt) continue;
       const ep = this.opts.endpoints[i]!;
+      // One controller with its own timer (not AbortSignal.any over a timeout signal): the probe of a server that
+      // answers nothing must end at its deadline, or no probe would ever run again.
+      const ctl = new AbortController();
+      const stop = (): void => ctl.abort();
+      const deadline = setTimeout(stop, this.timeoutMs);
+      this.stopProbes.signal.addEventListener('abort', stop, { once: true });
       try {
-        const res = await fetch(new URL('/healthz', ep.url), { signal: AbortSignal.any([this.stopProbes.signal, AbortSignal.timeout(this.timeoutMs)]) });
+        const res = await fetch(new URL('/healthz', ep.url), { signal: ctl.signal });
         await res.body?.cancel().catch(() => undefined);
         if (!unusable(res.status)) {
           // Its failure count stays until a request there succeeds: a server that answers probes but not
@@ -265,6 +271,9 @@ export class FailoverClient {
       } catch (err) {
         if (this.stopProbes.signal.aborted) return false;
         this.failed(i, `probe: ${errorText(err)}`, null);
+      } finally {
+        clearTimeout(deadline);
+        this.stopProbes.signal.removeEventListener('abort', stop);
       }
     }
     return false;
