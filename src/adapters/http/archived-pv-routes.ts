@@ -16,6 +16,7 @@ import { PvsError, messageOf } from '../../core/errors.js';
 import type { CfChannel } from '../../core/model.js';
 import { parseChannelQuery } from '../../core/query/parse-query.js';
 import type { DirectoryReader } from './directory-reader.js';
+import { runStepped } from './stepped.js';
 
 /** What the route needs of an appliance's management interface (the BPL client has it). */
 export interface ApplianceReader {
@@ -91,14 +92,15 @@ interface Query {
 
 /** Register the route. */
 export function registerArchivedPvRoute(app: FastifyInstance, directory: DirectoryReader, deps: ArchivedPvDeps): void {
-  // Each open console asks every two seconds: the selection is made once per change of the directory, per filter.
+  // Each open console asks every two seconds: the selection is made once per change of the directory, per filter,
+  // kept under the generation it started from (a change during the scan makes the next request scan again).
   const cache = new Map<string, { generation: number; entries: ArchivedEntry[] }>();
-  const selected = (name: string, sel: ApplianceSelector): ArchivedEntry[] => {
+  const selected = async (name: string, sel: ApplianceSelector): Promise<ArchivedEntry[]> => {
     const key = JSON.stringify([name, sel.names, sel.untargeted]);
     const generation = directory.derivation.generation;
     const hit = cache.get(key);
     if (hit?.generation === generation) return hit.entries;
-    const entries = selectArchived(archiveTagged(directory, name), sel);
+    const entries = selectArchived(await archiveTagged(directory, name), sel);
     cache.delete(key);
     cache.set(key, { generation, entries });
     if (cache.size > 4) cache.delete(cache.keys().next().value as string);
@@ -130,7 +132,7 @@ export function registerArchivedPvRoute(app: FastifyInstance, directory: Directo
     const group = q.group ?? deps.defaultGroup;
     const sel: ApplianceSelector = { names: parseArchiverList(q.archiver), untargeted: q.untargeted ?? true };
     const revision = directory.revision;
-    const entries = selected(q.name ?? '*', sel);
+    const entries = await selected(q.name ?? '*', sel);
     const { page, nextAfter } = pageArchived(entries, q.after ?? null, q.size ?? 100);
     const active = (await deps.service.status(group)).active;
     const { state, statuses } = await ask(active, page.map((e) => e.name), deps);
@@ -143,14 +145,17 @@ export function registerArchivedPvRoute(app: FastifyInstance, directory: Directo
   });
 }
 
-/** Every channel with an `archive` property whose name matches `pattern`, read in chunks in name order. */
-function archiveTagged(directory: DirectoryReader, pattern: string): CfChannel[] {
+/**
+ * Every channel with an `archive` property whose name matches `pattern`, read in chunks in name order, each chunk a
+ * stepped scan: a directory of a million channels is read in turns with the other requests, not in one block.
+ */
+async function archiveTagged(directory: DirectoryReader, pattern: string): Promise<CfChannel[]> {
   const out: CfChannel[] = [];
   const limits = { defaultSize: SCAN_CHUNK, maxSize: SCAN_CHUNK };
   let after: string | null = null;
   for (;;) {
     const q = parseChannelQuery({ '~name': pattern, archive: '*', ...(after === null ? {} : { '~search_after': after }) }, limits);
-    const { channels } = directory.search(q);
+    const { channels } = await runStepped(directory.startSearch(q));
     out.push(...channels);
     const last = channels.at(-1);
     if (channels.length < SCAN_CHUNK || last === undefined) return out;
