@@ -24,7 +24,8 @@
  * server busy with attackers' work from a server waiting for a core.
  * Last line: {"bench":"abuse","ratio":…,"p99_alone_ms":…,"p99_under_attack_ms":… (of the first mode),
  * "modes":{mode:{ratio,ratios,…}},"attackers":{kind:{status:count}}}; goal ratio ≤ 2. BENCH_SECONDS sets each
- * phase's length (default 6); BENCH_ATTACKERS=kind,… runs only those; BENCH_NODE_ARGS adds node flags to the server.
+ * phase's length (default 6); BENCH_ATTACKERS=kind,… runs only those; BENCH_NODE_ARGS adds node flags to the server,
+ * BENCH_SERVE_ARGS flags to its `pvsync serve` (e.g. `--refusal-hold-ms 0` to compare without the tarpit).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -309,7 +310,8 @@ async function main(): Promise<void> {
     const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((x) => x !== '');
     server = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', String(port), '--host', '127.0.0.1',
       '--endpoints', cluster.info.endpoints.join(','), '--root', keys.root, '--auth-file', authFile,
-      '--max-watches', '64', '--max-watches-per-client', '16', '--login-attempts', '10'],
+      '--max-watches', '64', '--max-watches-per-client', '16', '--login-attempts', '10',
+      ...(process.env['BENCH_SERVE_ARGS'] ?? '').split(' ').filter((x) => x !== '')],
     { env: { ...process.env, PVSYNC_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] });
     const t0 = performance.now();
     while ((await send(port, { path: '/healthz', agent: false })).status !== 200) {

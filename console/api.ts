@@ -36,6 +36,27 @@ export interface TimelineEntry {
 }
 export interface GroupTimeline { group: string; fromRevision: number; revision: number; entries: TimelineEntry[] }
 export interface Conflict { name: string; iocIds: string[] }
+
+export type NextAction = 'none' | 'archive' | 'pause' | 'resume' | 'change' | 'wait' | 'refused';
+export interface ArchivedRow {
+  name: string; archive: string; spec: string | null; problem: string | null; iocStatus: 'Active' | 'Inactive'; iocId: string | null;
+  appliance: { status: string; method?: 'MONITOR' | 'SCAN'; period?: number; lastEvent?: string; connected?: boolean } | null;
+  next: NextAction | null;
+}
+export interface ArchivedPage {
+  group: string; revision: number; selector: { archiver: string[]; untargeted: boolean };
+  active: { node: string; token: string; since: number; mgmt: string | null } | null;
+  appliance: { mgmt: string | null; reachable: boolean; startupState: string | null; identity: string | null; error: string | null };
+  total: number; pvs: ArchivedRow[]; nextAfter: string | null;
+}
+
+export type ReplicaState = 'current' | 'stale' | 'unproven' | 'elsewhere';
+export interface ReplicaReport { installation: string; lagSeconds: number | null; revision: number | null; provenAt: string | null; state: ReplicaState }
+export interface InstallationsReport {
+  installation: string; staleAfterSeconds: number;
+  installations: { name: string; api: string[]; networks: string[] }[];
+  data: { type: string; primary: string; replicas: ReplicaReport[] }[];
+}
 export interface User { name: string; roles: string[]; groups: string[] }
 
 /** An answer that was not 2xx: the API's error message and status. */

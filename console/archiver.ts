@@ -86,7 +86,8 @@ export function ArchiverView(props: { group: string | null; user: User | null; a
       <p class="summary" aria-live="polite" id="active-node">${s.active === null
         ? html`<span class="badge bad">no active node</span>`
         : html`Active: <strong data-active=${s.active.node}>${s.active.node}</strong>, fencing token ${s.active.token}, since ${fmtTime(s.active.since)} (${fmtAgo(s.active.since, now)})`}
-        ${s.switchover === null ? null : html` <span class="badge warn">switchover requested${s.switchover.to === undefined ? '' : ` to ${s.switchover.to}`}</span>`}</p>
+        ${s.switchover === null ? null : html` <span class="badge warn">switchover requested${s.switchover.to === undefined ? '' : ` to ${s.switchover.to}`}</span>`}
+        ${' '}<a href=${href('archived', null, { group: s.group })}>Its archived PVs</a></p>
       <table class="grid">
         <caption class="sr-only">Nodes of the group (updated every second)</caption>
         <thead><tr><th scope="col">Node</th><th scope="col">Role</th><th scope="col">Health checks</th><th scope="col">Since</th>

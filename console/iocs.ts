@@ -2,29 +2,30 @@
 // used by two IOCs stand out), refreshed every second; one IOC's page with its environment, errors and records.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
-import { fmtAgo, fmtTime, get, type IocDetail, type IocSummary } from './api.js';
+import { ApiError, fmtAgo, fmtTime, get, type IocDetail, type IocSummary } from './api.js';
 import { href } from './route.js';
 
 const REFRESH_MS = 1000;
 
-/** Poll `path` every REFRESH_MS while mounted; the latest answer or error. */
-export function usePoll<T>(path: string, everyMs = REFRESH_MS): { data: T | null; error: string; refresh: () => void } {
+/** Poll `path` every REFRESH_MS while mounted; the latest answer or error (with its HTTP status, 0 for none). */
+export function usePoll<T>(path: string, everyMs = REFRESH_MS): { data: T | null; error: string; errorStatus: number; refresh: () => void } {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState('');
+  const [errorStatus, setErrorStatus] = useState(0);
   const [n, setN] = useState(0);
   useEffect(() => {
     let stop = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const ac = new AbortController();
     const tick = (): void => {
-      get<T>(path, ac.signal).then((d) => { if (!stop) { setData(d); setError(''); } },
-        (e: Error) => { if (!stop) setError(e.message); })
+      get<T>(path, ac.signal).then((d) => { if (!stop) { setData(d); setError(''); setErrorStatus(0); } },
+        (e: Error) => { if (!stop) { setError(e.message); setErrorStatus(e instanceof ApiError ? e.status : 0); } })
         .finally(() => { if (!stop) timer = setTimeout(tick, everyMs); });
     };
     tick();
     return () => { stop = true; clearTimeout(timer); ac.abort(); };
   }, [path, n]);
-  return { data, error, refresh: () => setN(n + 1) };
+  return { data, error, errorStatus, refresh: () => setN(n + 1) };
 }
 
 function StatusBadge(props: { status: string }) {

@@ -1,13 +1,15 @@
-// The pvsync operator console: a hash-routed single page (Channels, IOCs, Archiver groups, and marked places for
-// views whose data does not exist yet), reading the same HTTP API as every other client.
+// The pvsync operator console: a hash-routed single page (Channels, IOCs, Archiver groups, Archived PVs,
+// Installations), reading the same HTTP API as every other client.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import 'uplot/dist/uPlot.min.css';
 import './console.css';
 import { ApiError, basicHeader, saveAuth, savedAuth, whoami, type User } from './api.js';
+import { ArchivedView } from './archived.js';
 import { ArchiverView } from './archiver.js';
 import { ChannelsView } from './channels.js';
+import { InstallationsView } from './installations.js';
 import { IocPage, IocsView } from './iocs.js';
 import { route, type Route } from './route.js';
 
@@ -60,14 +62,6 @@ function SignIn(props: { user: User | null; onUser: (u: User | null, auth: strin
   </form>`;
 }
 
-function NotYet(props: { what: string; issue: string; detail: string }) {
-  return html`<section aria-labelledby="h-notyet" class="notyet">
-    <h2 id="h-notyet">${props.what}</h2>
-    <p><strong>Not available yet.</strong> ${props.detail} This view is reserved for it (${props.issue}); it shows
-    nothing until the server publishes that data.</p>
-  </section>`;
-}
-
 function App() {
   const r = useRoute();
   const [user, setUser] = useState<User | null>(null);
@@ -90,12 +84,10 @@ function App() {
       body = html`<${ArchiverView} group=${r.params.get('group')} user=${user} auth=${auth} />`;
       break;
     case 'archived':
-      body = html`<${NotYet} what="Archived PVs" issue="issue 10, the archiver sink"
-        detail="The PVs the active archiver appliance archives, with their status there, come with the archiver sink." />`;
+      body = html`<${ArchivedView} params=${r.params} />`;
       break;
     case 'installations':
-      body = html`<${NotYet} what="Installations and replication" issue="issue 12, installations"
-        detail="The data-location list and each replica's lag come with installations and replication." />`;
+      body = html`<${InstallationsView} />`;
       break;
     default:
       body = html`<${ChannelsView} query=${r.params.get('q') ?? ''} selected=${r.id} />`;

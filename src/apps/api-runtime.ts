@@ -14,6 +14,7 @@ import { Mirror, type MirrorOptions } from '../adapters/etcd/mirror.js';
 import { oldestReadable, replayRevisions } from '../adapters/etcd/history-replay.js';
 import { etcdRevision } from '../adapters/etcd/kv.js';
 import { loadSnapshotAt } from '../adapters/etcd/snapshot-at.js';
+import type { LoginLimit } from '../adapters/http/auth-guard.js';
 import { RevisionWaiters } from '../adapters/http/revision-waiters.js';
 import type { HistoryDeps } from '../adapters/http/history-routes.js';
 import { PvsError, messageOf } from '../core/errors.js';
@@ -49,7 +50,9 @@ export interface ApiRuntimeOptions {
   /** Longest a write waits for this replica to show it before 503 PVS_MIRROR_TIMEOUT (default 5 000 ms). */
   readonly writeWaitMs?: number;
   /** Password checks allowed per client address and window (default 10 a minute). */
-  readonly loginLimit?: { readonly max: number; readonly windowMs: number };
+  readonly loginLimit?: LoginLimit;
+  /** How long a 429 provoked by a flood (password checks, watch streams) is held before it is sent (default 1 000 ms). */
+  readonly refusalHoldMs?: number;
   /** Watch streams allowed in total and per client address (defaults 1 000 and 16). */
   readonly maxWatches?: number;
   readonly maxWatchesPerClient?: number;
@@ -147,7 +150,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
       }
       const loading = (async () => {
         const d = new Directory({ ...directoryOptions, jsonCacheBytes: 0 });
-        await loadSnapshotAt(o.client, o.keys, revision, d);
+        await loadSnapshotAt(o.client, o.keys, revision, d, decode);
         return d;
       })();
       historic.set(revision, loading);
@@ -182,6 +185,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
     ...(o.archiver === undefined ? {} : { archiver: o.archiver }),
     ...(o.installations?.routes === undefined ? {} : { installations: o.installations.routes }),
     ...(o.maxInFlight === undefined ? {} : { maxInFlight: o.maxInFlight }),
+    ...(o.refusalHoldMs === undefined ? {} : { refusalHold: { holdMs: o.refusalHoldMs } }),
     ...(o.consoleRoot === undefined ? {} : { consoleRoot: o.consoleRoot }),
     watch: {
       journal, waitFor,
@@ -227,7 +231,7 @@ export function createApiRuntime(o: ApiRuntimeOptions): ApiRuntime {
       },
     });
     try {
-      await replayRevisions(o.client, o.keys, from, upTo, scratch);
+      await replayRevisions(o.client, o.keys, from, upTo, scratch, undefined, decode);
       if (journal.backfill(floor, older, upTo)) o.log.info({ from: floor, to: upTo, revisions: older.length }, 'watch journal extended back');
     } catch (err) {
       o.log.warn({ err: messageOf(err), from, to: upTo }, 'watch journal not extended back (a resume from before the start gets a reset)');

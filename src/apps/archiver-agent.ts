@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { decide, nextDeadline, type AgentView, type DecideOptions, type DemoteReason } from '../core/election/decide.js';
 import { HealthTracker } from '../core/election/health.js';
 import { LeaseClock } from '../core/election/lease-clock.js';
-import type { GroupStatus, NodeStatus, Role } from '../core/election/records.js';
+import { publishedCommand, type GroupStatus, type NodeStatus, type Role } from '../core/election/records.js';
 import { transition } from '../core/election/roles.js';
 import { isPvsError, messageOf, type PvsError } from '../core/errors.js';
 import { isEtcdRefusal } from '../adapters/etcd/errors.js';
@@ -19,6 +19,7 @@ import { runStartHooks, runStopHooks } from '../adapters/hooks/hook-runner.js';
 import { backoffMs } from '../core/backoff.js';
 import type { AgentConfig, AgentDeps } from './archiver-agent-config.js';
 import { hookEnvironment, runHealthRound } from './archiver-hooks.js';
+import { GroupReader } from './archiver-group-reader.js';
 import { WatchdogFile } from './archiver-watchdog-file.js';
 
 export type { AgentConfig, AgentDeps, AgentServices, ScopedCheck } from './archiver-agent-config.js';
@@ -26,6 +27,7 @@ export type { AgentConfig, AgentDeps, AgentServices, ScopedCheck } from './archi
 /** The agent of one archiver node. `run()` resolves once `shutdown()` has stopped services and released the lease. */
 export class ArchiverAgent {
   private readonly store: ArchiverGroupStore;
+  private readonly group: GroupReader;
   private readonly watchdogFile: WatchdogFile;
   private readonly health: HealthTracker;
   private readonly now: () => number;
@@ -38,7 +40,6 @@ export class ArchiverAgent {
   private lease: AgentLease | null = null;
   private clock: LeaseClock | null = null;
   private leader: { node: string; token: string } | null = null;
-  private groupRev = 0n;
   private myToken: string | null = null;
   private announced = false;
   private holdBackUntil = 0;
@@ -57,8 +58,6 @@ export class ArchiverAgent {
   private wakeAt = 0;
   private watchdogTimer: NodeJS.Timeout | null = null;
   private stopWatch: (() => Promise<void>) | null = null;
-  private readInFlight = false;
-  private readAgain = false;
   private publishing: Promise<void> = Promise.resolve();
   private done: (() => void) | null = null;
 
@@ -66,6 +65,7 @@ export class ArchiverAgent {
     this.now = deps.now ?? Date.now;
     this.log = deps.log.child({ component: 'archiver-agent', node: cfg.node, group: cfg.group });
     this.store = new ArchiverGroupStore(deps.client, cfg.group, cfg.root);
+    this.group = new GroupReader(this.store, this.log, (g) => this.apply(g));
     this.watchdogFile = new WatchdogFile(cfg.watchdogFile, cfg.node, this.log);
     this.health = new HealthTracker(cfg.healthPolicy);
     for (const c of deps.checks) this.health.declare(c.check.name, c.scope);
@@ -78,11 +78,11 @@ export class ArchiverAgent {
   run(): Promise<void> {
     const ttlMs = this.cfg.ttlS * 1000;
     const finished = new Promise<void>((resolve) => { this.done = resolve; });
-    this.every(Math.max(200, Math.floor(ttlMs / 4)), () => this.refresh());
+    this.every(Math.max(200, Math.floor(ttlMs / 4)), () => this.group.refresh());
     this.every(this.cfg.healthIntervalMs, () => this.runChecks());
-    this.stopWatch = this.store.watch(() => this.refresh(), (err) => this.log.warn({ err }, 'watch error'));
+    this.stopWatch = this.store.watch(() => this.group.refresh(), (err) => this.log.warn({ err }, 'watch error'));
     void this.runChecks();
-    this.refresh();
+    this.group.refresh();
     this.kick();
     return finished;
   }
@@ -230,25 +230,8 @@ export class ArchiverAgent {
     }));
   }
 
-  /** Read the group again (after a watch event, and periodically as a backstop); stale reads are ignored. */
-  private refresh(): void {
-    if (this.readInFlight) { this.readAgain = true; return; }
-    this.readInFlight = true;
-    this.store.read((key, err) => this.log.warn({ key, err }, 'bad value in archiver group'))
-      .then((g) => this.apply(g), (err: unknown) => {
-        if (isEtcdRefusal(err)) this.log.error({ code: (err as PvsError).code, error: messageOf(err) }, 'etcd refused the group read');
-        else this.log.debug({ err }, 'group read failed');
-      })
-      .finally(() => {
-        this.readInFlight = false;
-        if (this.readAgain) { this.readAgain = false; this.refresh(); }
-      });
-  }
-
+  /** A newer state of the group (from GroupReader): who leads, and any switchover request. */
   private apply(g: GroupStatus): void {
-    const rev = BigInt(g.revision);
-    if (rev <= this.groupRev) return; // etcd: reads may come back out of order; order by revision
-    this.groupRev = rev;
     const before = this.leader;
     this.leader = g.leader === null ? null : { node: g.leader.node, token: g.leader.token };
     if (g.switchover === null || g.switchoverRevision === null) this.switchover = null;
@@ -289,8 +272,7 @@ export class ArchiverAgent {
     }
     this.myToken = res.token;
     this.leader = { node: this.cfg.node, token: res.token };
-    const rev = BigInt(res.token);
-    if (rev > this.groupRev) this.groupRev = rev;
+    this.group.saw(BigInt(res.token));
     this.log.info({ token: res.token }, 'won the election');
     this.setRole('promoting');
     await this.writeWatchdog();
@@ -394,7 +376,7 @@ export class ArchiverAgent {
       const status: NodeStatus = {
         node: this.cfg.node, role: this.role, healthy: this.health.healthy(this.now()),
         checks: this.health.snapshot(), since: this.roleSince, token: this.myToken, updatedAt: this.now(),
-        endpoints: this.cfg.published, pid: process.pid, host: hostname(), resources: [...this.cfg.start],
+        endpoints: this.cfg.published, pid: process.pid, host: hostname(), resources: this.cfg.start.map(publishedCommand),
       };
       await this.store.publishStatus(lease, status).catch((err: unknown) => this.log.debug({ err }, 'status not published'));
     });

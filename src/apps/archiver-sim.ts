@@ -73,6 +73,8 @@ export class ArchiverSim {
   private ca: CaReader | null = null;
   private readonly due = new Map<string, number>();
   private readonly buffered = new Map<string, string[]>();
+  /** Time of each sampled PV's last sample (getPVStatus's lastEvent). */
+  private readonly lastSample = new Map<string, number>();
   private lastFlush = 0;
   private port = 0;
   /** Resolves when the sim stops by itself (fenced) or is stopped. */
@@ -91,6 +93,7 @@ export class ArchiverSim {
       persist: (e: readonly RowEffect[]) => this.persist(e),
       now: () => Date.now(),
       mgmtUrl: () => `http://${this.s.host ?? '127.0.0.1'}:${this.port}/mgmt`,
+      lastSampleAt: (pv: string) => this.lastSample.get(pv),
     };
     this.server = new SimServer(backend);
     this.port = await this.server.listen(this.s.port, this.s.host);
@@ -175,6 +178,7 @@ export class ArchiverSim {
       const v = caValue ?? Math.round(Math.sin(now / 1000) * 1e6) / 1e6;
       const line = JSON.stringify({ t: now, v, node, src: caValue === undefined ? 'synthetic' : 'ca',
         method: t.samplingMethod, period: t.samplingPeriod });
+      this.lastSample.set(t.pvName, now);
       const buf = this.buffered.get(t.pvName);
       if (buf === undefined) this.buffered.set(t.pvName, [line]);
       else buf.push(line);
@@ -188,6 +192,7 @@ export class ArchiverSim {
     for (const pv of this.due.keys()) {
       if (!live.has(pv)) {
         this.due.delete(pv);
+        this.lastSample.delete(pv);
         this.ca?.forget(pv);
       }
     }

@@ -1,10 +1,13 @@
 /**
  * The operator console in real headless Chromium (Debian's chromium through playwright-core) against a real
- * `pvsync serve` process on the suite's etcd cluster, with real uploader processes and two real archiver agents:
+ * `pvsync serve` process on the suite's etcd cluster, with real uploader processes, the KOMAC pair (two real archiver
+ * agents starting `pvsync archiver-sim` on one MariaDB) and the archive reconciler following the directory:
  * a search shows exactly the channels the API returns; an IOC killed during the test turns Inactive on the open pages
  * without a reload; an ADMIN switches the archiver over from the page and the page shows the new active node;
- * anonymous (and non-ADMIN) users get no switchover button and the API refuses them anyway; no browser process is
- * left behind. With PVSYNC_SCREENSHOTS=1 it also writes docs/console/*.png.
+ * anonymous (and non-ADMIN) users get no switchover button and the API refuses them anyway; the archived PVs are
+ * the reconciler's, with the status the active appliance reports, changing as PVs are paused and deleted there, and
+ * an alert once no appliance is reachable; no browser process is left behind. With PVSYNC_SCREENSHOTS=1 it also
+ * writes docs/console/*.png.
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,15 +16,20 @@ import { fileURLToPath } from 'node:url';
 import type { Etcd3 } from 'etcd3';
 import { pino } from 'pino';
 import type { Page } from 'playwright-core';
+import { BplClient } from '../../src/adapters/archiver-bpl/bpl-client.js';
 import { IocPublisher } from '../../src/adapters/etcd/ioc-publisher.js';
+import { ArchapplStore } from '../../src/adapters/mariadb/archappl.js';
+import { startArchiveFollower, type ArchiveFollower } from '../../src/apps/archive-follower.js';
 import { nodeFileSource } from '../../src/adapters/fs/file-source.js';
 import { parseStartup } from '../../src/core/dbfile/startup.js';
 import { Keyspace, iocIdOf } from '../../src/core/keyspace.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArchiverHarness } from '../support/archiver-harness.js';
+import { startAppliancePair, type AppliancePair } from '../support/appliance-pair.js';
+import type { ArchiverHarness } from '../support/archiver-harness.js';
 import { launchBrowser, screenshot, type TestBrowser } from '../support/browser.js';
 import { etcdClient, testEndpoints, uniqueRoot } from '../support/cluster.js';
 import { freePorts } from '../support/free-ports.js';
+import { createTestDatabase, type TestDatabase } from '../support/mariadb.js';
 import { startPvsync, until, type PvsyncProcess } from '../support/processes.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -37,6 +45,10 @@ describe('operator console in headless Chromium', () => {
   let serve: PvsyncProcess;
   let bpm: PvsyncProcess;
   let harness: ArchiverHarness | undefined;
+  let pair: AppliancePair | undefined;
+  let db: TestDatabase | undefined;
+  let store: ArchapplStore | undefined;
+  let follower: ArchiveFollower | undefined;
   let chrome: TestBrowser | undefined;
   let launching: Promise<TestBrowser> | undefined;
   let client: Etcd3;
@@ -66,6 +78,9 @@ describe('operator console in headless Chromium', () => {
     publishers.push(p);
     await p.start();
   };
+  const archiveTagged = async (): Promise<string[]> =>
+    (await api<Channel[]>('/ChannelFinder/resources/channels?archive=*')).body.map((c) => c.name);
+  const appliance = (node: string): BplClient => new BplClient(pair!.mgmtUrl(node), { timeoutMs: 3000 });
   const newPage = async (): Promise<Page> => {
     const ctx = await chrome!.browser.newContext({ viewport: { width: 1440, height: 900 } });
     return ctx.newPage();
@@ -85,8 +100,15 @@ describe('operator console in headless Chromium', () => {
       'epicsEnvSet("IOCNAME", "timing-evr2")', 'epicsEnvSet("EPICS_DB_INCLUDE_PATH", "db")',
       'dbLoadRecords("evr.db", "EVR=TIM:EVR2")', 'dbLoadRecords("db/missing.db", "EVR=TIM:EVR2")', 'iocInit()', ''].join('\n'));
     bpm = upload(join(EXAMPLES, 'linac-bpm', 'st.cmd'), '--ttl', '1', '--host', 'ioc-linac1');
-    harness = await ArchiverHarness.start({ endpoints: testEndpoints(), root, group: 'ha', ttlS: 2 });
+    db = await createTestDatabase('console');
+    store = await ArchapplStore.open(db.url, db.database);
+    pair = await startAppliancePair({ endpoints: testEndpoints(), root, group: 'ha', ttlS: 2, db: db.url, database: db.database, identity: 'console-arch' });
+    harness = pair.harness;
     client = etcdClient();
+    follower = await startArchiveFollower({
+      client, keys: new Keyspace(root), group: 'ha', store, log: pino({ level: 'warn' }),
+      settings: { selector: { names: [], untargeted: true }, onRemoved: 'pause', applianceIdentity: 'console-arch', passMs: 200 },
+    });
     await publish(join(EXAMPLES, 'vacuum', 'st.cmd'), 'ioc-vac1');
     await publish(join(EXAMPLES, 'timing', 'st.cmd'), 'ioc-tim1');
     await publish(join(EXAMPLES, 'timing', 'st.cmd'), 'ioc-tim-spare');
@@ -106,13 +128,22 @@ describe('operator console in headless Chromium', () => {
       return first !== '';
     }, 60_000);
     other = first === 'a' ? 'b' : 'a';
+    // Every archive-tagged channel archived on the active appliance before the tests change anything.
+    await until('the reconciler archived every PV', async () => {
+      const names = await archiveTagged();
+      const st = await appliance(first).pvStatus(names).catch(() => new Map());
+      return names.length > 20 && names.every((n) => st.get(n)?.status === 'Being archived');
+    }, 60_000);
     chrome = await launching;
   });
 
   afterAll(async () => {
     chrome ??= await launching?.catch(() => undefined); // a set-up that failed half-way still closes its browser
     await chrome?.close();
+    await follower?.stop();
     await harness?.stop();
+    await store?.close();
+    await db?.drop();
     await Promise.all(publishers.map((p) => p.stop()));
     client?.close();
     for (const p of procs) p.child.kill('SIGTERM');
@@ -264,12 +295,89 @@ describe('operator console in headless Chromium', () => {
     expect((await api('/api/v1/whoami')).status).toBe(401);
   });
 
-  it('marks the views that wait for the archiver sink and installations, without data', async () => {
+  interface PvRow { name: string; status: string; sampling: string; last: string; next: string }
+  const pvRows = (page: Page): Promise<PvRow[]> => page.locator('tr[data-pv]').evaluateAll((rows) => rows.map((r) => {
+    const col = (c: string): string => r.querySelector(`[data-col="${c}"]`)?.textContent?.trim() ?? '';
+    return { name: r.getAttribute('data-pv') ?? '', status: col('status'), sampling: col('sampling'), last: col('last'), next: col('next') };
+  }));
+  /** The rows as the active appliance reports them now: status, and method and period where it gives them. */
+  const asReported = async (node: string, names: string[]): Promise<Omit<PvRow, 'last' | 'next'>[]> => {
+    const st = await appliance(node).pvStatus(names);
+    return names.map((name) => {
+      const e = st.get(name) ?? {};
+      const sampling = typeof e.samplingPeriod === 'string' ? `${e.isMonitored === 'true' ? 'MONITOR' : 'SCAN'} ${Number(e.samplingPeriod)} s` : '';
+      return { name, status: String(e.status), sampling };
+    });
+  };
+
+  it('lists the archived PVs with the status the active appliance reports, and pages by keyboard', async () => {
+    const active = (await harness!.service.status('ha')).active?.node ?? '';
+    expect(active).toBe(other); // the switchover above moved it
+    const expected = await archiveTagged();
+    const bpm = (await api<Channel[]>('/ChannelFinder/resources/channels?archive=*&iocid=linac-bpm@ioc-linac1')).body.map((c) => c.name);
+    expect(bpm.length).toBeGreaterThan(5);
+    const page = await newPage();
+    await page.goto(`${base}/console/#/archived?size=20`);
+    await page.locator(`#archived-active [data-active="${active}"]`).waitFor();
+    await page.getByText(`PVs 1–20 of ${expected.length}`).waitFor();
+    // The killed IOC's PVs were paused by the reconciler; the rest are archived as the directory asks.
+    let last = '';
+    await until('the page shows what the appliance reports', async () => {
+      const rows = await pvRows(page);
+      const want = await asReported(active, expected.slice(0, 20));
+      last = JSON.stringify({ rows: rows.slice(0, 3), want: want.slice(0, 3) });
+      return JSON.stringify(rows.map(({ name, status, sampling }) => ({ name, status, sampling }))) === JSON.stringify(want)
+        && rows.every((r) => (bpm.includes(r.name) ? r.status === 'Paused' : r.status === 'Being archived') && r.next === 'in step');
+    }, 20_000).catch((err: unknown) => { throw new Error(`${String(err)}: ${last}`); });
+    const rows = await pvRows(page);
+    expect(rows.filter((r) => r.status === 'Being archived').every((r) => /^[A-Z][a-z]{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2} UTC$/.test(r.last))).toBe(true);
+    const next = page.getByRole('button', { name: 'Next PVs' });
+    await next.focus();
+    await next.press('Enter');
+    await page.getByText(`PVs 21–40 of ${expected.length}`).waitFor();
+    await until('the second page', async () => (await pvRows(page)).map((r) => r.name).join() === expected.slice(20, 40).join());
+    await page.context().close();
+  });
+
+  it('follows the appliance when an operator pauses and deletes a PV there, without a reload', async () => {
+    const active = (await harness!.service.status('ha')).active?.node ?? '';
+    const pv = 'VAC:S1:GA1:ON';
     const page = await newPage();
     await page.goto(`${base}/console/#/archived`);
-    await page.getByText('Not available yet.').waitFor();
+    await page.getByLabel('PV name').fill('VAC:*');
+    await page.getByLabel('PV name').press('Enter');
+    await page.locator(`tr[data-pv="${pv}"] [data-col="status"]`).getByText('Being archived').waitFor();
+    const names = (await pvRows(page)).map((r) => r.name);
+    expect(names.length).toBeGreaterThan(3);
+    expect(names.every((n) => n.startsWith('VAC:'))).toBe(true);
+    let loads = 0;
+    page.on('load', () => loads++);
+    const row = async (): Promise<PvRow | undefined> => (await pvRows(page)).find((r) => r.name === pv);
+
+    await appliance(active).pause([pv]);
+    await until('paused on the page', async () => (await row())?.status === 'Paused', 10_000);
+    expect((await row())?.next).toBe('to resume'); // the directory still asks for it: the reconciler's next pass resumes it
+    await screenshot(page, 'archived');
+    expect((await appliance(active).delete(pv)).status).toBe('ok');
+    await until('deleted on the page', async () => (await row())?.status === 'Not being archived', 10_000);
+    expect((await row())?.next).toBe('to archive');
+    expect(loads).toBe(0);
+    await page.context().close();
+  });
+
+  it('says when no appliance is reachable, and the installations view of a single installation says so', async () => {
+    const page = await newPage();
+    await page.goto(`${base}/console/#/archived?size=5`);
+    await page.locator('tr[data-pv] [data-col="status"]').getByText(/Being archived|Paused/).first().waitFor();
+    // Both nodes stop (their stop hooks stop the appliances): no node is active.
+    await harness!.stopAgent(first);
+    await harness!.stopAgent(other);
+    await page.getByRole('alert').getByText('No appliance reachable').waitFor({ timeout: 15_000 });
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/no archiver node is active/);
+    await until('statuses unknown', async () => (await pvRows(page)).every((r) => r.status === 'unknown' && r.next === ''));
+    expect((await pvRows(page)).length).toBe(5); // the directory's side is still listed
     await page.goto(`${base}/console/#/installations`);
-    await page.getByText('Not available yet.').waitFor();
+    await page.getByText('serves one installation only').waitFor();
     await page.context().close();
   });
 });

@@ -58,7 +58,7 @@ describe('pvsync serve as a process', () => {
     openSse(port, path, lastId === undefined ? {} : { 'last-event-id': String(lastId) }, from);
   const start = async (): Promise<PvsyncProcess> => {
     const p = startPvsync(['serve', '--port', String(port), '--host', '127.0.0.1', '--endpoints', testEndpoints().join(','),
-      '--root', root, '--auth-file', authFile, '--body-limit', '2000000', '--login-attempts', '3',
+      '--root', root, '--auth-file', authFile, '--body-limit', '2000000', '--login-attempts', '3', '--refusal-hold-ms', '300',
       '--max-watches', '3', '--max-watches-per-client', '2', '--write-wait-ms', '3000']);
     await until('serve answers /healthz 200', async () => {
       try {
@@ -114,12 +114,14 @@ describe('pvsync serve as a process', () => {
     expect((await call('PUT', `${R}/channels`, { headers: { authorization: goodAuth }, body: big })).status).toBe(413);
   });
 
-  it('rate-limits password checks per client address (--login-attempts)', async () => {
+  it('rate-limits password checks per client address (--login-attempts), each 429 held --refusal-hold-ms', async () => {
     const bad = `Basic ${Buffer.from('alice:wrong').toString('base64')}`;
     const body = JSON.stringify({ name: 'SP:Y', owner: 'alice', properties: [], tags: [] });
     for (let i = 0; i < 3; i++) expect((await call('PUT', `${R}/channels/SP:Y`, { headers: { authorization: bad }, body, from: '127.0.0.2' })).status).toBe(401);
+    const t0 = performance.now();
     const limited = await call('PUT', `${R}/channels/SP:Y`, { headers: { authorization: bad }, body, from: '127.0.0.2' });
     expect(limited.status).toBe(429);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290); // held back --refusal-hold-ms before it is sent
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect((await call('PUT', `${R}/channels/SP:Y`, { headers: { authorization: goodAuth }, body })).status).toBe(200);
   });

@@ -21,8 +21,11 @@ export interface TestInstallation {
   readonly networks?: readonly string[];
 }
 
-/** Write an installations.yml where `primary` is the primary of every data type and `secondary` its replica. */
-export function writeInstallations(dir: string, primary: TestInstallation, secondary: TestInstallation): string {
+/**
+ * Write an installations.yml where `primary` is the primary of every data type and `secondary` its replica; with
+ * `twoWayIocs` the secondary also publishes IOCs of its own, replicated to the primary.
+ */
+export function writeInstallations(dir: string, primary: TestInstallation, secondary: TestInstallation, opts: { twoWayIocs?: boolean } = {}): string {
   const inst = (i: TestInstallation): Record<string, unknown> => ({
     etcd: { endpoints: [...i.endpoints], root: i.root }, api: [...(i.api ?? ['http://127.0.0.1:1'])], networks: [...(i.networks ?? [])],
   });
@@ -30,7 +33,7 @@ export function writeInstallations(dir: string, primary: TestInstallation, secon
   const file = join(dir, `installations-${primary.name}-${secondary.name}.yml`);
   writeFileSync(file, stringify({
     installations: { [primary.name]: inst(primary), [secondary.name]: inst(secondary) },
-    data: { iocs: [flow], api: flow, archiver: flow },
+    data: { iocs: opts.twoWayIocs === true ? [flow, { primary: secondary.name, replicas: [primary.name] }] : [flow], api: flow, archiver: flow },
   }));
   return file;
 }

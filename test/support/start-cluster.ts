@@ -3,7 +3,7 @@
  * in a temp dir. No vitest imports, so global setup (main process) and test files can both use it.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import type { ClusterSpec } from '../../src/adapters/local-etcd/cluster-spec.js'
 import { ensureEtcd } from '../../src/adapters/local-etcd/install.js';
 import { LocalCluster } from '../../src/adapters/local-etcd/local-cluster.js';
 import { freePorts } from './free-ports.js';
+import { stopOnce } from './stop-once.js';
 import { loadClusterSpec } from '../../src/apps/config-files.js';
 
 /** etcd-cluster.yml at the repository root. */
@@ -61,7 +62,7 @@ export async function startTestCluster(label: string, opts: { members?: number }
     const stateDir = await mkdtemp(join(tmpdir(), `pvsync-${label}-`));
     const spec = specOnPorts(base, await freePorts(2 * base.members.length), `pvsync-${label}-${process.pid}-${attempt}`);
     const cluster = new LocalCluster(spec, stateDir, { etcdBin });
-    const stop = stopOnce(cluster, stateDir);
+    const stop = stopCluster(cluster, stateDir);
     try {
       const endpoints = await cluster.up();
       return { info: { endpoints, stateDir: resolve(stateDir), spec, etcdBin }, cluster, stop };
@@ -73,28 +74,12 @@ export async function startTestCluster(label: string, opts: { members?: number }
   throw lastError;
 }
 
-/** Synchronous last resort (usable in an 'exit' handler): SIGKILL every member whose pid file names our etcd. */
-/**
- * How to get rid of a test cluster: stop every member and delete its state dir, once however often it is called;
- * members still running when this process exits are SIGKILLed.
- */
-export function stopOnce(cluster: LocalCluster, stateDir: string): () => Promise<void> {
-  const killOnExit = (): void => killLeftovers(cluster);
-  process.once('exit', killOnExit);
-  let stopped = false;
-  return async () => {
-    if (stopped) return;
-    stopped = true;
-    try {
-      await cluster.down();
-    } finally {
-      killLeftovers(cluster);
-      process.off('exit', killOnExit);
-      await rm(stateDir, { recursive: true, force: true });
-    }
-  };
+/** The stop of a test cluster: every member stopped and its state dir deleted, once (see stopOnce). */
+export function stopCluster(cluster: LocalCluster, stateDir: string): () => Promise<void> {
+  return stopOnce({ stop: () => cluster.down(), killSync: () => killLeftovers(cluster), dir: stateDir });
 }
 
+/** Synchronous last resort (usable in an 'exit' handler): SIGKILL every member whose pid file names our etcd. */
 export function killLeftovers(cluster: LocalCluster): void {
   for (const name of cluster.memberNames) {
     try {

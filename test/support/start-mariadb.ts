@@ -4,12 +4,13 @@
  * own server) can both use it.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findMariadb, type MariadbBinaries } from '../../src/adapters/local-mariadb/binaries.js';
 import { LocalMariadb, type MariadbEndpoint } from '../../src/adapters/local-mariadb/local-mariadb.js';
 import { freePorts } from './free-ports.js';
+import { stopOnce } from './stop-once.js';
 
 /** What a test process needs to reach (and attach to) a running test server; plain data, crosses to workers. */
 export interface TestMariadbInfo extends MariadbEndpoint {
@@ -49,7 +50,7 @@ export async function startTestMariadb(label: string): Promise<StartedMariadb> {
     const server = new LocalMariadb(dir, {
       binaries, isRoot: process.getuid?.() === 0, port: port ?? 0, password: 'pvsync-test-pw', extraArgs: TEST_SERVER_ARGS,
     });
-    const stop = stopOnce(server);
+    const stop = stopServer(server);
     try {
       const endpoint = await server.up();
       return { info: { ...endpoint, dir: server.dir, binaries }, server, stop };
@@ -61,25 +62,17 @@ export async function startTestMariadb(label: string): Promise<StartedMariadb> {
   throw lastError;
 }
 
-function stopOnce(server: LocalMariadb): () => Promise<void> {
-  const killOnExit = (): void => {
-    try {
-      const pid = Number.parseInt(readFileSync(server.pidPath, 'utf8'), 10);
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(server.dataDir)) process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  };
-  process.once('exit', killOnExit);
-  let stopped = false;
-  return async () => {
-    if (stopped) return;
-    stopped = true;
-    try {
-      await server.stop('SIGKILL');
-    } finally {
-      process.off('exit', killOnExit);
-      await rm(server.dir, { recursive: true, force: true });
-    }
-  };
+function stopServer(server: LocalMariadb): () => Promise<void> {
+  return stopOnce({
+    stop: () => server.stop('SIGKILL'),
+    killSync: () => {
+      try {
+        const pid = Number.parseInt(readFileSync(server.pidPath, 'utf8'), 10);
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(server.dataDir)) process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    },
+    dir: server.dir,
+  });
 }

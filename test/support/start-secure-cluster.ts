@@ -16,7 +16,7 @@ import { OpensslCa } from '../../src/adapters/pki/openssl.js';
 import { enableClusterAuth, prepareClusterTls, rootSecurity, tlsDirOf } from '../../src/apps/cluster-security.js';
 import { rolePlan, type Identity, type RolePlan } from '../../src/core/security/roles.js';
 import { freePorts } from './free-ports.js';
-import { CLUSTER_YML, specOnPorts, stopOnce, testEtcdBin } from './start-cluster.js';
+import { CLUSTER_YML, specOnPorts, stopCluster, testEtcdBin } from './start-cluster.js';
 import { loadClusterSpec } from '../../src/apps/config-files.js';
 
 /** Files of one component's identity, as the CLI takes them (`--etcd-ca`, `--etcd-cert`, `--etcd-key`, …). */
@@ -68,7 +68,7 @@ export async function startSecureTestCluster(label: string, opts: { authTokenTtl
   await prepareClusterTls(spec, tlsDir);
   const security = { dir: tlsDir, ...(opts.authTokenTtlS === undefined ? {} : { authTokenTtlS: opts.authTokenTtlS }) };
   const cluster = new LocalCluster(spec, stateDir, { etcdBin, security });
-  const stop = stopOnce(cluster, stateDir);
+  const stop = stopCluster(cluster, stateDir);
   try {
     await cluster.up();
     await enableClusterAuth(cluster, tlsDir);

@@ -21,6 +21,8 @@ export interface SimBackend {
   persist(effects: readonly RowEffect[]): Promise<void>;
   now(): number;
   readonly mgmtUrl: () => string;
+  /** When the PV's last sample was taken (getPVStatus's lastEvent); none without sampling. */
+  lastSampleAt?(pv: string): number | undefined;
 }
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -100,7 +102,8 @@ async function handle(b: SimBackend, req: IncomingMessage, url: URL): Promise<{ 
   switch (path) {
     case 'getPVStatus': {
       const list = post ? names(await jsonList(req)) : pvParam();
-      return { status: 200, body: list.map((n) => sim.status(n)) };
+      const last = (pv: string): number | undefined => b.lastSampleAt?.(pv);
+      return { status: 200, body: list.map((n) => sim.status(n, last)) };
     }
     case 'archivePV': {
       let reqs: ArchiveRequest[];

@@ -1,16 +1,20 @@
 /**
  * A ChannelFinder client over several installations (docs/operations.md, "Several installations"): it uses the
  * first endpoint (the nearest installation) and, on a connection failure, a timeout, a 5xx or a 429, moves to the
- * next installation holding the data, at the start or in the middle of a session (a paged scroll, a watch stream).
- * It probes the installations it left with back-off (core/backoff.ts, honouring Retry-After) and moves back to the
- * preferred one when it answers. A scroll that moves realigns on channel names, so every channel comes exactly
- * once; a watch stream that moves cannot resume (revisions are per installation) and gets a `reset`.
+ * next endpoint that answers, at the start or in the middle of a session (a paged scroll, a watch stream). While it
+ * is away from the endpoints it prefers it probes them in the background (`/healthz`, with back-off from
+ * core/backoff.ts, honouring Retry-After) and moves back when one answers; no request waits on a probe, so a frozen
+ * preferred server never slows the session served elsewhere. A scroll continues after the last name it returned
+ * (`/resources/scroll/{name}`), so every channel comes exactly once wherever each page is served and whatever is
+ * written meanwhile. A watch stream that moves between servers of one installation resumes exactly (Last-Event-ID);
+ * one that moves to another installation gets a `reset` (revisions are per installation), never a silent gap.
  */
 import { backoffMs } from '../../core/backoff.js';
 import { compareNames } from '../../core/directory/name-order.js';
 import { PvsError } from '../../core/errors.js';
+import { readSse } from './sse-reader.js';
 
-/** One installation's API. */
+/** One server of one installation's API. Several endpoints may name the same installation. */
 export interface ClientEndpoint {
   readonly installation: string;
   readonly url: string;
@@ -18,15 +22,20 @@ export interface ClientEndpoint {
 
 /** Options of the client. */
 export interface FailoverClientOptions {
-  /** In preference order: the nearest installation first, then the others holding the data type. */
+  /** In preference order: the nearest installation's servers first, then the others holding the data type. */
   readonly endpoints: readonly ClientEndpoint[];
-  /** Deadline of one request (default 5 000 ms). */
+  /** Deadline of one request, and of a watch stream's response head (default 5 000 ms). */
   readonly timeoutMs?: number;
-  /** Back-off of the probes of an installation that failed (defaults 500 ms doubling to 30 s). */
+  /** Back-off of the probes of an endpoint that failed (defaults 500 ms doubling to 30 s). */
   readonly probeBaseMs?: number;
   readonly probeCapMs?: number;
+  /**
+   * A watch stream on which nothing arrives this long, not even a `progress` heartbeat, is taken as lost (default
+   * 45 000 ms; keep it above the servers' `--watch-heartbeat`, 15 s by default).
+   */
+  readonly watchIdleMs?: number;
   readonly now?: () => number;
-  /** Told of every move between installations. */
+  /** Told of every move between endpoints. */
   readonly onMove?: (from: ClientEndpoint, to: ClientEndpoint, reason: string) => void;
 }
 
@@ -55,44 +64,67 @@ export interface WatchEvent {
 
 interface State {
   failures: number;
-  nextProbe: number;
+  /** Not tried (nor probed) before this time, unless nothing else answers. */
+  retryAt: number;
+  why: string;
 }
+
+/** How one watch stream ended: it must move (failure text), the client moved it, or the caller stopped. */
+type StreamEnd = { readonly kind: 'failed'; readonly why: string; readonly retryAfter: string | null } | { readonly kind: 'moved' | 'stopped' };
+
+const unusable = (status: number): boolean => status >= 500 || status === 429;
+const errorText = (err: unknown): string => (err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err));
 
 /** Failover and fallback over several installations' APIs. */
 export class FailoverClient {
   private active = 0;
   private readonly state: State[];
   private readonly now: () => number;
+  private readonly timeoutMs: number;
+  private readonly movedListeners = new Set<() => void>();
+  private readonly stopProbes = new AbortController();
+  private probeTimer: ReturnType<typeof setTimeout> | null = null;
+  private probing: Promise<boolean> | null = null;
 
   constructor(private readonly opts: FailoverClientOptions) {
     if (opts.endpoints.length === 0) throw new PvsError('PVS_CONFIG', 'the failover client needs at least one endpoint');
-    this.state = opts.endpoints.map(() => ({ failures: 0, nextProbe: 0 }));
+    this.state = opts.endpoints.map(() => ({ failures: 0, retryAt: 0, why: '' }));
     this.now = opts.now ?? Date.now;
+    this.timeoutMs = opts.timeoutMs ?? 5000;
   }
 
-  /** The installation in use. */
+  /** The endpoint in use. */
   get current(): ClientEndpoint {
     return this.opts.endpoints[this.active]!;
   }
 
-  /** GET `path` (with query) from the best installation that answers; PVS_UNAVAILABLE when none does. */
+  /** Stop probing in the background (a client no longer used); requests still work. */
+  close(): void {
+    this.stopProbes.abort();
+    if (this.probeTimer !== null) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+  }
+
+  /** GET `path` (with query) from the best endpoint that answers; PVS_UNAVAILABLE when none does. */
   async get(path: string): Promise<ClientReply> {
     const failures: string[] = [];
-    for (const i of this.candidates()) {
+    for (const i of this.order()) {
       const ep = this.opts.endpoints[i]!;
-      let res: Response;
+      let status: number;
+      let text: string;
       try {
-        res = await fetch(new URL(path, ep.url), { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
+        const res = await fetch(new URL(path, ep.url), { signal: AbortSignal.timeout(this.timeoutMs) });
+        status = res.status;
+        if (unusable(status)) {
+          await res.body?.cancel().catch(() => undefined);
+          failures.push(this.failed(i, `HTTP ${status}`, res.headers.get('retry-after')));
+          continue;
+        }
+        text = await res.text(); // under the same deadline: a server that stops mid-body fails over too
       } catch (err) {
-        this.failed(i, `${err instanceof Error ? err.message : String(err)}`, undefined, failures);
+        failures.push(this.failed(i, errorText(err), null));
         continue;
       }
-      if (res.status >= 500 || res.status === 429) {
-        await res.body?.cancel().catch(() => undefined);
-        this.failed(i, `HTTP ${res.status}`, res.headers.get('retry-after'), failures);
-        continue;
-      }
-      const text = await res.text();
       this.answered(i);
       let body: unknown = text;
       try {
@@ -100,178 +132,213 @@ export class FailoverClient {
       } catch {
         // not JSON: handed over as text
       }
-      return { endpoint: ep, status: res.status, body };
+      return { endpoint: ep, status, body };
     }
     throw new PvsError('PVS_UNAVAILABLE', `no installation answered ${path}: ${failures.join('; ')}`, { retryable: true });
   }
 
   /**
    * Every channel matching `query` (ChannelFinder query string without ~size/~from), page by page in name order.
-   * After a move to another installation the scroll steps back until it overlaps what it already returned and skips
-   * names up to the last one returned, so each channel comes exactly once.
+   * Each page asks for the channels after the last name returned, from whichever endpoint answers: each channel
+   * comes once, in order, and one created, removed or moved meanwhile cannot shift a page past another.
    */
   async *scroll(query: string, pageSize = 1000): AsyncGenerator<ClientChannel> {
-    let from = 0;
-    let last: string | null = null;
-    let at: string | null = null;
-    const page = async (offset: number): Promise<{ ep: ClientEndpoint; list: ClientChannel[] }> => {
-      const sep = query === '' ? '' : '&';
-      const r = await this.get(`/ChannelFinder/resources/channels?${query}${sep}~size=${pageSize}&~from=${offset}`);
-      if (r.status !== 200 || !Array.isArray(r.body)) throw new PvsError('PVS_QUERY', `query refused by ${r.endpoint.installation}: HTTP ${r.status}`);
-      return { ep: r.endpoint, list: r.body as ClientChannel[] };
-    };
+    const q = query === '' ? '' : `${query}&`;
+    let after: string | null = null;
     for (;;) {
-      let { ep, list } = await page(from);
-      if (at !== null && ep.installation !== at && last !== null) {
-        // Offsets differ between installations: step back until this page starts at or before the last name.
-        let back = from;
-        while (back > 0 && (list[0] === undefined || compareNames(list[0].name, last) > 0)) {
-          back = Math.max(0, back - pageSize);
-          ({ ep, list } = await page(back));
-        }
-        from = back;
+      const from = after === null ? '' : `/${encodeURIComponent(after)}`;
+      const r = await this.get(`/ChannelFinder/resources/scroll${from}?${q}~size=${pageSize}`);
+      const page = r.body as { channels?: unknown; message?: unknown } | null;
+      if (r.status !== 200 || page === null || typeof page !== 'object' || !Array.isArray(page.channels)) {
+        const detail = typeof page?.message === 'string' ? `: ${page.message}` : '';
+        throw new PvsError('PVS_QUERY', `query refused by ${r.endpoint.installation} (${r.endpoint.url}): HTTP ${r.status}${detail}`);
       }
-      at = ep.installation;
+      const list = page.channels as ClientChannel[];
       for (const ch of list) {
-        if (last !== null && compareNames(ch.name, last) <= 0) continue;
-        last = ch.name;
+        // A server ordering names differently must not make the scroll repeat one.
+        if (after !== null && compareNames(ch.name, after) <= 0) continue;
+        after = ch.name;
         yield ch;
       }
-      from += list.length;
       if (list.length < pageSize) return;
     }
   }
 
   /**
-   * Follow `GET /api/v1/watch?query` until `signal` aborts. A lost stream resumes at the same installation with
-   * Last-Event-ID (exactly); when it must move (failure, or the preferred installation answers again) the handler
-   * gets a `reset` naming the move before the new stream's `sync`, never a silent gap.
+   * Follow `GET /api/v1/watch?query` until `signal` aborts. A lost stream resumes with Last-Event-ID (exactly) at a
+   * server of the same installation; when it moves to another installation (failure, or a preferred one answers
+   * again) the handler gets a `reset` naming the move before the new stream's `sync`: re-list then.
    */
   async watch(query: string, handler: (ev: WatchEvent) => void, signal: AbortSignal): Promise<void> {
-    let lastId: number | null = null;
     let at: string | null = null;
+    let lastId: number | null = null;
     while (!signal.aborted) {
-      const i = this.candidates()[0]!;
+      const i = this.order()[0]!;
+      const wait = this.state[i]!.retryAt - this.now();
+      if (wait > 0) {
+        // Every endpoint failed just now: wait for the first one due rather than spin.
+        await pause(wait, signal);
+        continue;
+      }
       const ep = this.opts.endpoints[i]!;
-      if (at !== null && ep.installation !== at) {
-        handler({ type: 'reset', installation: ep.installation, id: 0, data: { reason: `moved from installation ${at} to ${ep.installation}: re-list` } });
-        lastId = null;
-      }
-      at = ep.installation;
-      const inner = new AbortController();
-      const stop = (): void => inner.abort();
-      signal.addEventListener('abort', stop, { once: true });
-      // While on a fallback, probe the preferred one and move back when it answers.
-      const probe = i === 0 ? null : setInterval(() => void this.probePreferred().then((ok) => { if (ok) inner.abort(); }), this.opts.probeBaseMs ?? 500);
-      try {
-        const headers: Record<string, string> = { accept: 'text/event-stream' };
-        if (lastId !== null) headers['last-event-id'] = String(lastId);
-        const res = await fetch(new URL(`/api/v1/watch?${query}`, ep.url), { headers, signal: inner.signal });
-        if (res.status !== 200 || res.body === null) {
-          this.failed(i, `HTTP ${res.status}`, res.headers.get('retry-after'), []);
-          await res.body?.cancel().catch(() => undefined);
-          continue;
+      const end = await this.streamOnce(i, query, ep.installation === at ? lastId : null, signal, () => {
+        if (at !== null && ep.installation !== at) {
+          handler({ type: 'reset', installation: ep.installation, id: 0, data: { reason: `moved from installation ${at} to ${ep.installation}: re-list` } });
         }
-        this.answered(i);
-        await readSse(res.body, (type, id, data) => {
-          lastId = id;
-          handler({ type, installation: ep.installation, id, data });
-        }, this.opts.timeoutMs === undefined ? 45_000 : Math.max(this.opts.timeoutMs, 20_000), inner);
-        if (!signal.aborted && !inner.signal.aborted) this.failed(i, 'stream ended', null, []);
-      } catch (err) {
-        if (!signal.aborted && !inner.signal.aborted) this.failed(i, err instanceof Error ? err.message : String(err), null, []);
-      } finally {
-        if (probe !== null) clearInterval(probe);
-        signal.removeEventListener('abort', stop);
-      }
+        if (ep.installation !== at) lastId = null;
+        at = ep.installation;
+      }, (type, id, data) => {
+        lastId = id;
+        handler({ type, installation: ep.installation, id, data });
+      });
+      if (end.kind === 'failed') this.failed(i, end.why, end.retryAfter);
     }
   }
 
-  /** Try the preferred installation now if its probe is due; true (and it becomes active) when it answers. */
-  async probePreferred(): Promise<boolean> {
-    if (this.active === 0 || this.now() < this.state[0]!.nextProbe) return false;
+  /**
+   * Probe now the endpoints preferred over the one in use whose back-off is over; true when one answered (it is in
+   * use from then on). The client does this by itself while it is away from its first endpoint.
+   */
+  probePreferred(): Promise<boolean> {
+    this.probing ??= this.probeDue().finally(() => {
+      this.probing = null;
+      this.scheduleProbe();
+    });
+    return this.probing;
+  }
+
+  /** One watch request on endpoint `i`: `opened` once it answers 200, `on` per event, until it ends or is cut. */
+  private async streamOnce(
+    i: number, query: string, resume: number | null, signal: AbortSignal, opened: () => void, on: (type: string, id: number, data: unknown) => void,
+  ): Promise<StreamEnd> {
+    const ep = this.opts.endpoints[i]!;
+    const ctl = new AbortController();
+    let end: StreamEnd | null = null;
+    const cut = (e: StreamEnd): void => {
+      end ??= e;
+      ctl.abort();
+    };
+    const onStop = (): void => cut({ kind: 'stopped' });
+    const onMoved = (): void => {
+      if (this.active !== i) cut({ kind: 'moved' });
+    };
+    signal.addEventListener('abort', onStop, { once: true });
+    this.movedListeners.add(onMoved);
+    const head = setTimeout(() => cut({ kind: 'failed', why: `no answer within ${this.timeoutMs} ms`, retryAfter: null }), this.timeoutMs);
     try {
-      const res = await fetch(new URL('/healthz', this.opts.endpoints[0]!.url), { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
-      await res.body?.cancel().catch(() => undefined);
-      if (res.status < 500 && res.status !== 429) {
-        this.answered(0);
-        return true;
+      const headers: Record<string, string> = { accept: 'text/event-stream' };
+      if (resume !== null) headers['last-event-id'] = String(resume);
+      const res = await fetch(new URL(`/api/v1/watch?${query}`, ep.url), { headers, signal: ctl.signal });
+      clearTimeout(head);
+      if (res.status !== 200 || res.body === null) {
+        await res.body?.cancel().catch(() => undefined);
+        return { kind: 'failed', why: `HTTP ${res.status}`, retryAfter: res.headers.get('retry-after') };
       }
-      this.failed(0, `HTTP ${res.status}`, res.headers.get('retry-after'), []);
+      this.answered(i);
+      opened();
+      await readSse(res.body, on, this.opts.watchIdleMs ?? 45_000, (idle) => cut({ kind: 'failed', why: idle.message, retryAfter: null }));
+      return end ?? { kind: 'failed', why: 'the stream ended', retryAfter: null };
     } catch (err) {
-      this.failed(0, err instanceof Error ? err.message : String(err), null, []);
+      return end ?? { kind: 'failed', why: errorText(err), retryAfter: null };
+    } finally {
+      clearTimeout(head);
+      this.movedListeners.delete(onMoved);
+      signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  private async probeDue(): Promise<boolean> {
+    for (let i = 0; i < this.active; i++) {
+      if (this.now() < this.state[i]!.retryAt) continue;
+      const ep = this.opts.endpoints[i]!;
+      // One controller with its own timer (not AbortSignal.any over a timeout signal): the probe of a server that
+      // answers nothing must end at its deadline, or no probe would ever run again.
+      const ctl = new AbortController();
+      const stop = (): void => ctl.abort();
+      const deadline = setTimeout(stop, this.timeoutMs);
+      this.stopProbes.signal.addEventListener('abort', stop, { once: true });
+      try {
+        const res = await fetch(new URL('/healthz', ep.url), { signal: ctl.signal });
+        await res.body?.cancel().catch(() => undefined);
+        if (!unusable(res.status)) {
+          // Its failure count stays until a request there succeeds: a server that answers probes but not
+          // requests backs off further each time instead of drawing the client back at the base rate.
+          this.state[i]!.retryAt = 0;
+          this.moveTo(i);
+          return true;
+        }
+        this.failed(i, `probe: HTTP ${res.status}`, res.headers.get('retry-after'));
+      } catch (err) {
+        if (this.stopProbes.signal.aborted) return false;
+        this.failed(i, `probe: ${errorText(err)}`, null);
+      } finally {
+        clearTimeout(deadline);
+        this.stopProbes.signal.removeEventListener('abort', stop);
+      }
     }
     return false;
   }
 
-  /** The order to try: installations preferred over the active one whose probe is due, the active one, the rest. */
-  private candidates(): number[] {
-    const n = this.opts.endpoints.length;
+  /** A probe of the preferred endpoints when the first of them is due, while one is preferred over the active. */
+  private scheduleProbe(): void {
+    if (this.active === 0 || this.probeTimer !== null || this.probing !== null || this.stopProbes.signal.aborted) return;
+    const due = Math.min(...this.state.slice(0, this.active).map((s) => s.retryAt));
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      void this.probePreferred();
+    }, Math.max(0, due - this.now()));
+    this.probeTimer.unref();
+  }
+
+  /**
+   * The order to try: the active endpoint unless it is backing off, the others not backing off in preference order,
+   * then those backing off, soonest due first (tried only when nothing else answers).
+   */
+  private order(): number[] {
     const t = this.now();
-    const due = [...Array(this.active).keys()].filter((i) => t >= this.state[i]!.nextProbe);
-    const rest = [...Array(n).keys()].filter((i) => i > this.active);
-    const out = [...due, this.active, ...rest];
-    // When every installation is backing off, try them all anyway (in preference order) rather than none.
-    return out.length > 0 ? out : [...Array(n).keys()];
+    const ready = (i: number): boolean => t >= this.state[i]!.retryAt;
+    const all = [...this.opts.endpoints.keys()];
+    const waiting = all.filter((i) => !ready(i)).sort((x, y) => this.state[x]!.retryAt - this.state[y]!.retryAt);
+    return [...(ready(this.active) ? [this.active] : []), ...all.filter((i) => i !== this.active && ready(i)), ...waiting];
   }
 
   private answered(i: number): void {
-    this.state[i] = { failures: 0, nextProbe: 0 };
-    if (i !== this.active) {
-      const from = this.current;
-      this.active = i;
-      this.opts.onMove?.(from, this.current, i === 0 ? 'preferred installation answers again' : 'failover');
-    }
+    this.state[i] = { failures: 0, retryAt: 0, why: '' };
+    this.moveTo(i);
   }
 
-  private failed(i: number, why: string, retryAfter: string | null | undefined, failures: string[]): void {
+  private moveTo(i: number): void {
+    if (i === this.active) return;
+    const from = this.active;
+    this.active = i;
+    const reason = i < from ? 'a preferred installation answers again' : (this.state[from]!.why || 'failover');
+    this.opts.onMove?.(this.opts.endpoints[from]!, this.opts.endpoints[i]!, reason);
+    for (const l of [...this.movedListeners]) l();
+    this.scheduleProbe();
+  }
+
+  /** Back off endpoint `i`; returns the failure as text for an error message. */
+  private failed(i: number, why: string, retryAfter: string | null): string {
     const s = this.state[i]!;
     s.failures++;
-    const ra = retryAfter === null || retryAfter === undefined ? NaN : Number(retryAfter) * 1000;
-    const delay = Math.max(backoffMs(s.failures, this.opts.probeBaseMs ?? 500, this.opts.probeCapMs ?? 30_000), Number.isFinite(ra) ? ra : 0);
-    s.nextProbe = this.now() + delay;
-    failures.push(`${this.opts.endpoints[i]!.installation}: ${why}`);
-    if (i === this.active && this.opts.endpoints.length > 1) {
-      const next = (i + 1) % this.opts.endpoints.length;
-      const from = this.current;
-      this.active = next;
-      this.opts.onMove?.(from, this.current, why);
-    }
+    s.why = why;
+    const ra = retryAfter === null ? NaN : Number(retryAfter) * 1000;
+    s.retryAt = this.now() + Math.max(backoffMs(s.failures, this.opts.probeBaseMs ?? 500, this.opts.probeCapMs ?? 30_000), Number.isFinite(ra) ? ra : 0);
+    this.scheduleProbe();
+    const ep = this.opts.endpoints[i]!;
+    return `${ep.installation} (${ep.url}): ${why}`;
   }
 }
 
-/** Read an SSE body, calling `on` per event; aborts `ctl` when nothing (not even a heartbeat) came for `idleMs`. */
-async function readSse(body: ReadableStream<Uint8Array>, on: (type: string, id: number, data: unknown) => void, idleMs: number, ctl: AbortController): Promise<void> {
-  const decoder = new TextDecoder();
-  let buf = '';
-  let idle = setTimeout(() => ctl.abort(), idleMs);
-  try {
-    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-      clearTimeout(idle);
-      idle = setTimeout(() => ctl.abort(), idleMs);
-      buf += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, end);
-        buf = buf.slice(end + 2);
-        let type = 'message';
-        let id = 0;
-        let data = '';
-        for (const line of block.split('\n')) {
-          if (line.startsWith('event: ')) type = line.slice(7);
-          else if (line.startsWith('id: ')) id = Number(line.slice(4));
-          else if (line.startsWith('data: ')) data += line.slice(6);
-        }
-        let parsed: unknown = data;
-        try {
-          parsed = JSON.parse(data);
-        } catch {
-          // keep the text
-        }
-        on(type, id, parsed);
-      }
-    }
-  } finally {
-    clearTimeout(idle);
-  }
+/** Resolve after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

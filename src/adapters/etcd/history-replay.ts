@@ -5,7 +5,7 @@
  * everything up to a revision), else it fails at its deadline.
  */
 import type { Etcd3, IEvent, IWatchResponse } from 'etcd3';
-import { decodeChange } from '../../core/directory/decode.js';
+import { decodeChange, type ChangeDecoder } from '../../core/directory/decode.js';
 import type { DirectoryEvent } from '../../core/directory/events.js';
 import { PvsError } from '../../core/errors.js';
 import type { Keyspace } from '../../core/keyspace.js';
@@ -42,14 +42,17 @@ export async function oldestReadable(client: Etcd3, key: string, lo: number, hi:
   return good;
 }
 
-/** Apply the keyspace at `from`, then each revision up to `to`, to `sink`; PVS_ETCD_COMPACTED when `from` is gone. */
+/**
+ * Apply the keyspace at `from`, then each revision up to `to`, to `sink`; PVS_ETCD_COMPACTED when `from` is gone.
+ * `decode` is the mirror's (with the replicas held, if any); decodeChange over `keys` without.
+ */
 export async function replayRevisions(client: Etcd3, keys: Keyspace, from: number, to: number, sink: MirrorSink,
-  deadlineMs = 10_000): Promise<void> {
+  deadlineMs = 10_000, decode: ChangeDecoder = (key, value, rev) => decodeChange(keys, key, value, rev)): Promise<void> {
   const reached = new Map<string, number>();
   const events: DirectoryEvent[] = [];
   await scanPrefix(client, keys.root, PAGE, (key, value, modRevision) => {
     reached.set(key, modRevision);
-    const r = decodeChange(keys, key, value, modRevision);
+    const r = decode(key, value, modRevision);
     if (r.ok) events.push(r.event);
   }, from);
   const target = new Map<string, number>();
@@ -92,7 +95,7 @@ export async function replayRevisions(client: Etcd3, keys: Keyspace, from: numbe
           const key = ev.kv.key.toString();
           if (ev.type === 'Delete') reached.delete(key);
           else reached.set(key, rev);
-          const r = decodeChange(keys, key, ev.type === 'Delete' ? null : ev.kv.value.toString(), rev);
+          const r = decode(key, ev.type === 'Delete' ? null : ev.kv.value.toString(), rev);
           if (r.ok) batch.push(r.event);
         }
         flush();

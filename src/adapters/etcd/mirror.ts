@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Etcd3, IEvent, IWatchResponse, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Keyspace } from '../../core/keyspace.js';
-import { decodeChange, type DecodeResult } from '../../core/directory/decode.js';
+import { decodeChange, type ChangeDecoder } from '../../core/directory/decode.js';
 import type { DirectoryEvent } from '../../core/directory/events.js';
 import { memberGuardsOf } from './client.js';
 import { isEtcdRefusal, wrapEtcdError } from './errors.js';
@@ -39,7 +39,7 @@ export interface MirrorOptions {
    * Decoding of one change (default: decodeChange over `keys`); an installation with replicas decodes them too
    * (core/replication/decode-replica.ts).
    */
-  readonly decode?: (key: string, value: string | null, modRevision: number) => DecodeResult;
+  readonly decode?: ChangeDecoder;
   /** Timing of the progress check that notices a silent watch (watch-progress.ts). */
   readonly progress?: { readonly intervalMs?: number; readonly timeoutMs?: number; readonly stallMs?: number };
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DEFAULT_LIMITS, type QueryLimits } from '../../core/query/parse-query.js';
 import { hasNumber, numbersAsText } from '../../core/writes/number-text.js';
+import { registerArchivedPvRoute } from './archived-pv-routes.js';
 import { archiverRoutes, type ArchiverRoutesOptions } from './archiver-routes.js';
 import { createAuthGuard } from './auth-guard.js';
 import { sharedSchemas } from './cf-schemas.js';
@@ -24,6 +25,7 @@ import { registerOpenApi, serveOpenApi } from './openapi.js';
 import { registerHistoryRoutes, type HistoryDeps } from './history-routes.js';
 import { registerInstallationRoutes, type InstallationDeps } from './installation-routes.js';
 import { installOverloadGuard } from './overload-guard.js';
+import { createTarpit, type TarpitOptions } from './tarpit.js';
 import { registerWatchRoute, type WatchDeps } from './watch-route.js';
 import type { WriteDeps } from './write-executor.js';
 import { registerWriteRoutes } from './write-routes.js';
@@ -57,6 +59,8 @@ export interface AppDeps {
   readonly archiver?: Omit<ArchiverRoutesOptions, 'authorizeSwitchover'>;
   /** Several installations: `/api/v1/installations`, and writes at a secondary forwarded or refused; absent without. */
   readonly installations?: Omit<InstallationDeps, 'bodyLimit'>;
+  /** How long a 429 provoked by a flood (password checks, watch streams) is held before it is sent (DEFAULT_TARPIT without). */
+  readonly refusalHold?: Partial<TarpitOptions>;
   /** Requests served at once past which new ones get 503 with Retry-After (PVS_OVERLOADED); unbounded without. */
   readonly maxInFlight?: number;
   /** Directory of the built operator console (dist/console), served at `/console/` and `/`; none without. */
@@ -113,6 +117,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installHttpMetrics(app, deps.registry, deps.directory);
   const routes = async (): Promise<void> => {
     const limits = deps.limits ?? DEFAULT_LIMITS;
+    const hold = createTarpit(deps.refusalHold);
     // First: its hook routes the writes of a secondary before any write route sees them.
     if (deps.installations !== undefined) {
       registerInstallationRoutes(app, { ...deps.installations, bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT });
@@ -126,14 +131,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     else {
       // Not global: it only counts password checks, through the guard's createRateLimit(), one count for all its routes.
       void app.register(rateLimit, { global: false });
-      const guard = createAuthGuard(app, writes?.authenticate ?? (async () => null), writes?.loginLimit);
+      const guard = createAuthGuard(app, writes?.authenticate ?? (async () => null), writes?.loginLimit, hold);
       registerIocRoutes(app, deps.directory, guard);
       if (writes !== undefined) void app.register(async (scope) => registerWriteRoutes(scope, deps.directory, writes, guard));
       if (deps.archiver !== undefined) {
         void app.register(archiverRoutes, { ...deps.archiver, authorizeSwitchover: guard.require('ADMIN', 'switch the active archiver over') });
+        const { appliance, service, defaultGroup } = deps.archiver;
+        if (appliance !== undefined) registerArchivedPvRoute(app, deps.directory, { service, defaultGroup, appliance });
       }
     }
-    if (deps.watch !== undefined) registerWatchRoute(app, deps.directory, deps.watch, limits);
+    if (deps.watch !== undefined) registerWatchRoute(app, deps.directory, deps.watch, limits, hold);
     if (deps.history !== undefined) registerHistoryRoutes(app, deps.history, limits);
     serveOpenApi(app);
     if (deps.consoleRoot !== undefined) await registerConsole(app, deps.consoleRoot);

@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Endpoints } from '../../core/election/records.js';
 import type { ArchiverService } from '../../core/election/service.js';
 import type { GroupTimeline } from '../../core/election/timeline.js';
+import type { ApplianceReader } from './archived-pv-routes.js';
 import type { RequestGuard } from './auth-guard.js';
 import { errorBodyShape } from './cf-schemas.js';
 import { replyError, sendError } from './error-reply.js';
@@ -26,6 +27,11 @@ export interface ArchiverRoutesOptions {
   readonly maxSwitchoverMs?: number;
   /** The group's takeover/switchover timeline (`GET /api/v1/archiver/timeline`); the route is absent without it. */
   readonly timeline?: (group: string) => Promise<GroupTimeline>;
+  /**
+   * A reader of the appliance at a mgmt URL: with it buildApp adds `GET /api/v1/archiver/pvs` (archived-pv-routes.ts,
+   * beside this plugin: it reads the directory); the route is absent without it.
+   */
+  readonly appliance?: (mgmtUrl: string) => ApplianceReader;
 }
 
 const endpointsSchema = {

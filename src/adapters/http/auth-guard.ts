@@ -2,11 +2,13 @@
  * Upstream's security filter, as one fastify `onRequest` hook per role: HTTP Basic credentials, then the role, before
  * the body is read. A refused request gets 401 (PVS_AUTH) or 429 (PVS_RATE_LIMITED, with Retry-After) whatever its
  * body, which is never buffered or parsed. Password checks are rate-limited per client address, one count for every
- * route the guard protects (writes and the archiver switchover alike).
+ * route the guard protects (writes and the archiver switchover alike). A refusal for being over that limit goes
+ * through the app's tarpit (held back before it is sent), so a client hammering wrong passwords waits for each 429.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireRole, type Principal, type Role } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
+import { NO_TARPIT, type Tarpit } from './tarpit.js';
 
 /**
  * The user of an `Authorization` header: null when there is none; throws PVS_AUTH when the credentials are wrong.
@@ -25,8 +27,14 @@ export interface AuthGuard {
   principal(request: FastifyRequest): Principal;
 }
 
-/** Default login limit: password checks per client address and window. */
-export const DEFAULT_LOGIN_LIMIT = { max: 10, windowMs: 60_000 } as const;
+/** Password checks allowed per client address and window. */
+export interface LoginLimit {
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+/** Default login limit: 10 password checks a minute per client address. */
+export const DEFAULT_LOGIN_LIMIT: LoginLimit = { max: 10, windowMs: 60_000 };
 
 // A refused request's body: read and dropped up to this much, so that a client that sends its whole body before
 // reading (most do) reads its 401 instead of a reset; a longer one is no longer read, and its connection is cut once
@@ -72,8 +80,8 @@ function dropBody(request: FastifyRequest, reply: FastifyReply): void {
  * The guard of `app`. Needs @fastify/rate-limit registered on `app` (with `global: false`) by the time the first
  * request comes; its limiter is made then, once, and shared by every hook.
  */
-export function createAuthGuard(app: FastifyInstance, authenticate: Authenticate,
-  limit: { readonly max: number; readonly windowMs: number } = DEFAULT_LOGIN_LIMIT): AuthGuard {
+export function createAuthGuard(app: FastifyInstance, authenticate: Authenticate, limit: LoginLimit = DEFAULT_LOGIN_LIMIT,
+  hold: Tarpit = NO_TARPIT): AuthGuard {
   const principals = new WeakMap<FastifyRequest, Principal>();
   let passwordChecks: ReturnType<FastifyInstance['createRateLimit']> | undefined;
   const check = async (role: Role, what: string, request: FastifyRequest, reply: FastifyReply): Promise<Principal> => {
@@ -82,6 +90,7 @@ export function createAuthGuard(app: FastifyInstance, authenticate: Authenticate
       const r = await passwordChecks(request);
       if (!r.isAllowed && r.isExceeded) {
         reply.header('retry-after', String(Math.max(1, r.ttlInSeconds)));
+        await hold();
         throw new PvsError('PVS_RATE_LIMITED', `too many password checks from ${request.ip}: retry in ${r.ttlInSeconds} s`, { retryable: true });
       }
     });

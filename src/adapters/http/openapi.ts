@@ -73,6 +73,8 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   'GET /api/v1/iocs': { summary: 'every IOC: status, host, records, last upload, configuration errors, shared names' },
   'GET /api/v1/iocs/:id': { summary: 'one IOC (IOCNAME@host): environment, errors and a page of its records (size, after)' },
   'GET /api/v1/whoami': { summary: 'the user of the HTTP Basic credentials (401 without)' },
+  'GET /api/v1/archiver/pvs': { summary: 'a page of the PVs the archive reconciler asks the active appliance to archive, with the appliance\'s status of each' },
+  'GET /api/v1/installations': { summary: 'every installation and data type: primary, replicas, and the lag and state of each replica held here' },
   'GET /api/v1/archiver/timeline': { summary: 'past takeovers and switchovers of the archiver group, with durations' },
   'GET /console': { summary: 'the operator console (docs/console.md)' },
   'GET /console/*': { summary: 'the operator console\'s files' },

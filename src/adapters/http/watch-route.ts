@@ -13,6 +13,7 @@ import type { ChangeJournal } from '../../core/watch/journal.js';
 import { queryOf } from './channel-routes.js';
 import { cleanChannel } from './cf-serialize.js';
 import type { DirectoryReader } from './directory-reader.js';
+import { NO_TARPIT, type Tarpit } from './tarpit.js';
 
 /** A listener of applied revisions: changed names, or null when anything may have changed (re-list). */
 export type ChangeListener = (revision: number, names: readonly string[] | null) => void;
@@ -30,7 +31,7 @@ export interface WatchDeps {
   journalReady?(): Promise<void>;
   /** Interval of `progress` events in ms (default 15 000). */
   readonly heartbeatMs?: number;
-  /** Open streams allowed in total (default 1 000) and per client address (default 16); beyond: 429. */
+  /** Open streams allowed in total (default 1 000) and per client address (default 16); beyond: 429 (through the app's tarpit). */
   readonly maxStreams?: number;
   readonly maxStreamsPerClient?: number;
   /** Longest a resume waits for this replica to reach its `Last-Event-ID`, then 503 (default 10 000 ms). */
@@ -43,7 +44,8 @@ const MAX_BUFFERED = 64 * 2 ** 20;
 const RETRY_AFTER_S = 5;
 
 /** Register the watch route. */
-export function registerWatchRoute(app: FastifyInstance, directory: DirectoryReader, deps: WatchDeps, limits: QueryLimits): void {
+export function registerWatchRoute(app: FastifyInstance, directory: DirectoryReader, deps: WatchDeps, limits: QueryLimits,
+  hold: Tarpit = NO_TARPIT): void {
   const maxTotal = deps.maxStreams ?? 1000;
   const maxPerClient = deps.maxStreamsPerClient ?? 16;
   const aheadMs = deps.aheadWaitMs ?? 10_000;
@@ -56,8 +58,9 @@ export function registerWatchRoute(app: FastifyInstance, directory: DirectoryRea
     done();
   });
 
-  const refuse = (reply: FastifyReply, message: string): never => {
+  const refuse = async (reply: FastifyReply, message: string): Promise<never> => {
     reply.header('retry-after', String(RETRY_AFTER_S));
+    await hold();
     throw new PvsError('PVS_RATE_LIMITED', message, { retryable: true });
   };
 
@@ -67,8 +70,8 @@ export function registerWatchRoute(app: FastifyInstance, directory: DirectoryRea
     const lastId = typeof header === 'string' && /^\d+$/.test(header.trim()) ? Number(header.trim()) : null;
     const client = request.ip;
     const mine = perClient.get(client) ?? 0;
-    if (total >= maxTotal) refuse(reply, `this server has its maximum of ${maxTotal} watch streams open`);
-    if (mine >= maxPerClient) refuse(reply, `${client} has its maximum of ${maxPerClient} watch streams open`);
+    if (total >= maxTotal) return refuse(reply, `this server has its maximum of ${maxTotal} watch streams open`);
+    if (mine >= maxPerClient) return refuse(reply, `${client} has its maximum of ${maxPerClient} watch streams open`);
     // Counted from here, through the wait below, until the stream ends.
     total++;
     perClient.set(client, mine + 1);

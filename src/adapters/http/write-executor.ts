@@ -9,6 +9,7 @@ import type { Keyspace } from '../../core/keyspace.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { Changeset, type GuardedOp, type WriteView } from '../../core/writes/changeset.js';
 import type { WriteResult } from '../../core/writes/channel-writes.js';
+import type { LoginLimit } from './auth-guard.js';
 
 /** What the write routes need from the outside: etcd, the mirror, and who is asking. */
 export interface WriteDeps {
@@ -25,7 +26,7 @@ export interface WriteDeps {
   /** Longest a write waits for this replica to show its revision, then 503 PVS_MIRROR_TIMEOUT (default 5 000 ms). */
   readonly waitMs?: number;
   /** Password checks (logins not already cached) allowed per client address and window (default 10 a minute). */
-  readonly loginLimit?: { readonly max: number; readonly windowMs: number };
+  readonly loginLimit?: LoginLimit;
 }
 
 /** Default of WriteDeps.waitMs. */

@@ -53,10 +53,14 @@ async function runQuery(query: string, opts: QueryOptions): Promise<void> {
     onMove: (from, to, reason) => process.stderr.write(`pvsync: moved from ${from.installation} to ${to.installation} (${reason})\n`),
   });
   const q = query.replace(/^\?/, '');
-  for await (const ch of client.scroll(q, pageSize)) process.stdout.write(opts.json === true ? `${JSON.stringify(ch)}\n` : `${ch.name}\n`);
-  if (opts.watch !== true) return;
-  const ctl = new AbortController();
-  process.once('SIGINT', () => ctl.abort());
-  process.once('SIGTERM', () => ctl.abort());
-  await client.watch(q, (ev) => process.stdout.write(`${JSON.stringify(ev)}\n`), ctl.signal);
+  try {
+    for await (const ch of client.scroll(q, pageSize)) process.stdout.write(opts.json === true ? `${JSON.stringify(ch)}\n` : `${ch.name}\n`);
+    if (opts.watch !== true) return;
+    const ctl = new AbortController();
+    process.once('SIGINT', () => ctl.abort());
+    process.once('SIGTERM', () => ctl.abort());
+    await client.watch(q, (ev) => process.stdout.write(`${JSON.stringify(ev)}\n`), ctl.signal);
+  } finally {
+    client.close(); // a background probe in flight would otherwise keep the process up to --timeout-ms
+  }
 }

@@ -7,17 +7,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { BplClient } from '../../adapters/archiver-bpl/bpl-client.js';
 import { demoAuthFile, mergeAuthFiles } from '../../adapters/auth/authenticator.js';
 import { EtcdArchiverService } from '../../adapters/etcd/archiver-ops.js';
 import { TimelineReader } from '../../adapters/etcd/archiver-timeline.js';
 import { createEtcdClient } from '../../adapters/etcd/client.js';
 import { DEFAULT_BODY_LIMIT } from '../../adapters/http/app.js';
+import { DEFAULT_TARPIT } from '../../adapters/http/tarpit.js';
 import { DEFAULT_WRITE_WAIT_MS } from '../../adapters/http/write-executor.js';
 import type { AuthFile } from '../../core/auth/principal.js';
 import { PvsError } from '../../core/errors.js';
 import { Keyspace, ROOT } from '../../core/keyspace.js';
 import { DEFAULT_MAX_LAG_MS, createApiRuntime, mirrorHealth } from '../api-runtime.js';
-import { installationServe, type InstallationServe } from '../installation-serve.js';
+import { DEFAULT_REPLICA_MAX_LAG_S, installationServe, type InstallationServe } from '../installation-serve.js';
 import { etcdOf, installationsPath, loadInstallations, ownInstallation } from '../installations-file.js';
 import { rootLogger } from '../logger.js';
 import { COUNT, PORT, POSITIVE_SECONDS, listOption, numberOption, type ValueRule } from '../option-values.js';
@@ -38,6 +40,7 @@ interface ServeOptions extends SecurityFlags {
   bodyLimit: number;
   writeWaitMs: number;
   loginAttempts: number;
+  refusalHoldMs: number;
   maxWatches: number;
   maxWatchesPerClient: number;
   shutdownGraceMs: number;
@@ -46,12 +49,15 @@ interface ServeOptions extends SecurityFlags {
   maxLag: number;
   installations?: string;
   installation?: string;
+  replicaMaxLag: number;
   forwardWrites: boolean;
   maxInFlight: number;
+  watchHeartbeat: number;
 }
 
 const VERSION = '0.1.0';
 const MS_AT_LEAST_1: ValueRule = { kind: 'ms', min: 1 };
+const MS_AT_LEAST_0: ValueRule = { kind: 'ms', min: 0 };
 
 /** dist/console of this package (built by `npm run build`), or null when it is not there. */
 function builtConsole(): string | null {
@@ -77,11 +83,14 @@ export function register(program: Command): void {
     .addOption(numberOption('--body-limit <bytes>', 'largest request body (a 10 000-channel PUT of the recceiver is ~10 MB)', COUNT, { fallback: DEFAULT_BODY_LIMIT }))
     .addOption(numberOption('--write-wait-ms <ms>', 'longest a write waits to show in this replica, then 503 (the write stays committed)', MS_AT_LEAST_1, { fallback: DEFAULT_WRITE_WAIT_MS }))
     .addOption(numberOption('--login-attempts <n>', 'password checks (failed logins) allowed per client address per minute, then 429', COUNT, { fallback: 10 }))
+    .addOption(numberOption('--refusal-hold-ms <ms>', 'how long a 429 for too many password checks or watch streams is held before it is sent, so that a flood waits for its answers (0: at once)', MS_AT_LEAST_0, { fallback: DEFAULT_TARPIT.holdMs }))
     .addOption(numberOption('--max-watches <n>', 'watch streams (SSE) open at once in total, then 429', COUNT, { fallback: 1000 }))
     .addOption(numberOption('--max-watches-per-client <n>', 'watch streams open at once per client address, then 429', COUNT, { fallback: 16 }))
+    .addOption(numberOption('--watch-heartbeat <seconds>', 'interval of the watch streams\' progress events (a client takes a silent stream as lost)', POSITIVE_SECONDS, { fallback: 15 }))
     .addOption(numberOption('--shutdown-grace-ms <ms>', 'on SIGTERM/SIGINT, longest to wait for requests in flight (writes wait up to --write-wait-ms) before exiting anyway (exit 1)', MS_AT_LEAST_1, { fallback: 10_000 }));
   cmd.option('--installations <file>', 'installations file: serve this installation\'s data and its replicas (env PVSYNC_INSTALLATIONS)')
     .option('--installation <name>', 'which installation of --installations this server belongs to (env PVSYNC_INSTALLATION)')
+    .addOption(numberOption('--replica-max-lag <seconds>', 'a replica held here not proven current with its primary for this long is reported stale (/api/v1/installations)', POSITIVE_SECONDS, { fallback: DEFAULT_REPLICA_MAX_LAG_S }))
     .addOption(numberOption('--max-in-flight <n>', 'requests served at once (watch streams aside) past which new ones get 503 with Retry-After', COUNT, { fallback: 2000 }))
     .option('--no-forward-writes', 'at a secondary, refuse writes of replicated data (409 PVS_NOT_PRIMARY) instead of forwarding them to the primary');
   withRoot(withEndpoints(cmd)).action(async (opts: ServeOptions) => runServe(opts));
@@ -106,9 +115,11 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const keys = new Keyspace(resolveRoot(opts.root, self?.etcd.root ?? ROOT));
   const client = createEtcdClient(endpoints, { log, ...(security === undefined ? {} : { security }) });
   const multi: InstallationServe | undefined = cfg === undefined || self === undefined
-    ? undefined : installationServe(cfg, self, client, keys, log, opts.forwardWrites);
+    ? undefined : installationServe(cfg, self, client, keys, log, opts.forwardWrites, opts.replicaMaxLag);
 
-  const timelines = new TimelineReader(client, keys.root);
+  // At a secondary of the archiver groups, their status and timeline are read from the replica of their primary.
+  const archiverRoot = multi?.archiverRoot ?? keys.root;
+  const timelines = new TimelineReader(client, archiverRoot);
   const consoleRoot = builtConsole();
   if (consoleRoot === null) log.warn({}, 'the operator console is not built (npm run build): / and /console/ answer 404');
   const registry = new Registry();
@@ -120,11 +131,14 @@ async function runServe(opts: ServeOptions): Promise<void> {
     limits: { defaultSize, maxSize },
     // Archiver HA over HTTP: status, switchover (ADMIN), and /archiver/* redirected to the active node.
     archiver: {
-      service: new EtcdArchiverService(client, keys.root), defaultGroup: opts.archiverGroup,
+      service: new EtcdArchiverService(client, archiverRoot), defaultGroup: opts.archiverGroup,
       timeline: (group) => timelines.read(group),
+      // The console's archived PVs: a page of names asked of the active appliance, with a short deadline.
+      appliance: (mgmt) => new BplClient(mgmt, { timeoutMs: 3000 }),
     },
     ...(consoleRoot === null ? {} : { consoleRoot }),
-    maxInFlight, bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, maxWatches, maxWatchesPerClient,
+    maxInFlight, bodyLimit, writeWaitMs, loginLimit: { max: loginAttempts, windowMs: 60_000 }, refusalHoldMs: opts.refusalHoldMs, maxWatches, maxWatchesPerClient,
+    heartbeatMs: opts.watchHeartbeat * 1000,
     ...(auth === undefined ? {} : { auth }),
     ...(multi === undefined ? {} : { installations: { decode: multi.decode, routes: multi.routes } }),
     serviceInfo: (mirror) => ({

@@ -150,8 +150,11 @@ export class SimAppliance {
     };
   }
 
-  /** getPVStatus entry of one name, as the appliance words it. */
-  status(name: string): StatusEntry {
+  /**
+   * getPVStatus entry of one name, as the appliance words it; `lastSampleAt(pv)` is when the PV's last sample was
+   * taken (ms; undefined: none yet), reported as `lastEvent` of an archived PV.
+   */
+  status(name: string, lastSampleAt: (pv: string) => number | undefined = () => undefined): StatusEntry {
     const pv = this.real(name);
     const t = this.pvs.get(pv);
     if (t === undefined) {
@@ -161,6 +164,7 @@ export class SimAppliance {
     return {
       pvName: name, pvNameOnly: pv, appliance: this.identity, status: 'Being archived', connectionState: 'true',
       samplingPeriod: formatPeriod(t.samplingPeriod), isMonitored: String(t.samplingMethod === 'MONITOR'),
+      lastEvent: applianceTime(lastSampleAt(pv)),
     };
   }
 
@@ -212,4 +216,18 @@ export class SimAppliance {
 function globRegex(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A time as the appliance writes it for people (its TimeUtils.convertToHumanReadableString, pattern
+ * `MMM/dd/yyyy HH:mm:ss z`), in UTC: `Mar/04/2024 10:15:31 UTC`; `Never` for no time.
+ */
+export function applianceTime(ms: number | undefined): string {
+  if (ms === undefined || ms === 0) return 'Never';
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${MONTHS[d.getUTCMonth()] ?? ''}/${p(d.getUTCDate())}/${d.getUTCFullYear()} `
+    + `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC`;
 }

@@ -14,6 +14,9 @@ export type DecodeResult =
   | { readonly ok: false; readonly ignored: true }
   | { readonly ok: false; readonly ignored: false; readonly key: string; readonly message: string };
 
+/** How a key and its value become a directory event (decodeChange over a keyspace, or with replicas: decode-replica.ts). */
+export type ChangeDecoder = (key: string, value: string | null, modRevision: number) => DecodeResult;
+
 /** Decode a put (`value` given) or a delete (`value` null) of `key`, last modified at `modRevision`. */
 export function decodeChange(keys: Keyspace, key: string, value: string | null, modRevision = 0): DecodeResult {
   const parsed = keys.parse(key);

@@ -113,6 +113,19 @@ export class Directory {
     };
   }
 
+  /** `search` in steps (see SteppedQuery): the same page, with the other work run between steps. */
+  startSearch(q: ChannelQuery, withTotal = false): SteppedQuery<SearchResult> {
+    const slots: ChannelSlot[] = [];
+    const run = this.queries.startScan(q, q.size, withTotal, slots);
+    const render = this.state.render;
+    return {
+      step: (budget) => (!run.step(budget) ? null : {
+        channels: slots.map((s) => toCfChannel(s, render)),
+        total: withTotal ? run.matched : null,
+      }),
+    };
+  }
+
   /**
    * The JSON text (UTF-8, a fresh array) of channel `name` (case-sensitive), or undefined: the same object `get`
    * returns, serialized.

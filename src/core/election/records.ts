@@ -16,6 +16,17 @@ export const EndpointsSchema = z.object({
 /** The URLs of an archiver node. */
 export type Endpoints = z.infer<typeof EndpointsSchema>;
 
+// scheme://user:password@ — the password ends at the first `@`, blank or quote.
+const URL_PASSWORD = /([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/:@'"]*):[^\s@'"]*@/g;
+
+/**
+ * A start hook as a node publishes it among its resources (anyone may read the group's status): the password of
+ * every URL in it (`mariadb://user:secret@host/`) replaced by `***`.
+ */
+export function publishedCommand(command: string): string {
+  return command.replace(URL_PASSWORD, '$1:***@');
+}
+
 /** Value of `…/leader`: who holds the election key (the token is the key's create revision, not stored here). */
 export const LeaderValueSchema = z.object({ node: z.string().min(1), since: z.number() });
 /** Value of `…/leader`. */

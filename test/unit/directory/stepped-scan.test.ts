@@ -58,6 +58,7 @@ describe('Directory queries in steps', () => {
       expect(text(answer.json)).toBe(text(whole.json));
       expect([answer.length, answer.lastName, answer.total]).toEqual([whole.length, whole.lastName, whole.total]);
       expect(stepped(() => d.startCount(q), budget).answer).toBe(d.count(q));
+      expect(stepped(() => d.startSearch(q, withTotal), budget).answer).toEqual(d.search(q, withTotal));
     }
   });
 

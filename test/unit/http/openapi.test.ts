@@ -74,7 +74,8 @@ describe('OpenAPI document generated from the routes', () => {
     writes: { keys: new Keyspace('/t/'), commit: unused, waitFor: unused, authenticate: unused },
     watch: { journal: new ChangeJournal(), subscribe: unused, waitFor: unused },
     history: { at: unused, currentRevision: () => 0 },
-    archiver: { service: { status: unused, switchover: unused }, defaultGroup: 'default' },
+    archiver: { service: { status: unused, switchover: unused }, defaultGroup: 'default', appliance: unused },
+    installations: { report: unused, writes: [] },
   });
   // buildApp queues its routes after @fastify/swagger, so this hook sees every one of them.
   app.addHook('onRoute', (r) => {
@@ -104,7 +105,7 @@ describe('OpenAPI document generated from the routes', () => {
     const unsummarized = walked.filter((r) => !(doc.paths[pathOf(r.url)]?.[r.method.toLowerCase()]?.summary ?? ''));
     expect(unsummarized).toEqual([]);
     for (const url of ['/api/v1/archiver/status', '/api/v1/archiver/switchover', '/archiver/{kind}/{*}', '/api/v1/watch',
-      '/api/v1/history/channels', '/api/v1/conflicts', '/healthz', '/metrics']) {
+      '/api/v1/history/channels', '/api/v1/conflicts', '/api/v1/archiver/pvs', '/api/v1/installations', '/healthz', '/metrics']) {
       expect(doc.paths, url).toHaveProperty([url]);
     }
   });
@@ -114,6 +115,9 @@ describe('OpenAPI document generated from the routes', () => {
     expect(doc.components.schemas).toHaveProperty('errorBody');
     const status = doc.paths['/api/v1/archiver/status']?.['get']?.responses?.['200']?.content?.['application/json']?.schema;
     expect(JSON.stringify(status)).toContain('"switchover"');
+    const reply = (path: string): string => JSON.stringify(doc.paths[path]?.['get']?.responses?.['200']?.content?.['application/json']?.schema);
+    expect(reply('/api/v1/archiver/pvs')).toContain('"nextAfter"');
+    expect(reply('/api/v1/installations')).toContain('"staleAfterSeconds"');
     expect(doc.paths['/api/v1/archiver/switchover']?.['post']?.security).toEqual([{ basic: [] }]);
     expect(doc.paths['/ChannelFinder/resources/channels/{name}']?.['put']?.security).toEqual([{ basic: [] }]);
     expect(doc.paths['/ChannelFinder/resources/channels/{name}']?.['get']?.security).toBeUndefined();

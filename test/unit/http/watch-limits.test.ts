@@ -18,7 +18,7 @@ async function until(cond: () => boolean): Promise<void> {
   expect(cond()).toBe(true);
 }
 
-function server(watch: Partial<WatchDeps> = {}) {
+function server(watch: Partial<WatchDeps> = {}, holdMs = 10) {
   const d = new Directory();
   const listeners = new Set<ChangeListener>();
   const journal = new ChangeJournal();
@@ -33,6 +33,7 @@ function server(watch: Partial<WatchDeps> = {}) {
   const app = buildApp({
     directory: d, registry: new Registry(), health: () => ({ ok: true, etcd: null, revision: d.revision }),
     serviceInfo: { version: 't', backend: () => ({ status: 'Connected' }) },
+    refusalHold: { holdMs },
     watch: {
       journal, waitFor: (r, ms) => waiters.wait(r, ms),
       subscribe: (l) => {
@@ -79,13 +80,15 @@ describe('watch stream limits', () => {
     expect(d?.status).toBe(200);
   });
 
-  it('caps streams in total', async () => {
-    s = server({ maxStreamsPerClient: 5, maxStreams: 2 });
+  it('caps streams in total; a refusal is held back (the tarpit) before it is sent', async () => {
+    s = server({ maxStreamsPerClient: 5, maxStreams: 2 }, 300);
     const port = await s.port();
     expect((await open(port, '/api/v1/watch', {}, '127.0.0.3')).status).toBe(200);
     expect((await open(port, '/api/v1/watch', {}, '127.0.0.4')).status).toBe(200);
+    const t0 = performance.now();
     const full = await open(port, '/api/v1/watch', {}, '127.0.0.5');
     expect(full.status).toBe(429);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
     await full.ended;
     expect(JSON.parse(full.text()).message).toMatch(/maximum of 2 watch streams/);
   });

@@ -35,7 +35,8 @@ interface Harness {
   commits: number;
 }
 
-function harness(opts: { bodyLimit?: number; reached?: boolean; loginMax?: number; gate?: Promise<void> } = {}): Harness {
+function harness(opts: { bodyLimit?: number; reached?: boolean; loginMax?: number; holdMs?: number; maxHeld?: number;
+  gate?: Promise<void> } = {}): Harness {
   const keys = new Keyspace('/t/');
   const d = new Directory({ owner: 'pvsync' });
   let rev = 1;
@@ -68,6 +69,7 @@ function harness(opts: { bodyLimit?: number; reached?: boolean; loginMax?: numbe
     directory: d, registry: new Registry(), health: () => ({ ok: true, etcd: null, revision: rev }),
     serviceInfo: { version: 't', backend: () => ({ status: 'Connected' }) },
     writes, ...(opts.bodyLimit === undefined ? {} : { bodyLimit: opts.bodyLimit }),
+    refusalHold: { holdMs: opts.holdMs ?? 10, ...(opts.maxHeld === undefined ? {} : { maxHeld: opts.maxHeld }) },
   });
   return h;
 }
@@ -149,6 +151,27 @@ describe('writes: authentication before the body', () => {
     expect(h.verified).toHaveLength(6);
     // A request without credentials is no password check: still 401, not 429.
     expect((await h.app.inject({ method: 'PUT', url: `${R}/channels/L`, payload: chan('L'), remoteAddress: '10.0.0.1' })).statusCode).toBe(401);
+  });
+
+  it('holds each 429 back for holdMs (a tarpit for login floods), at most maxHeld at once, the rest answered at once', async () => {
+    h = harness({ loginMax: 1, holdMs: 400, maxHeld: 2 });
+    const put = (authorization: string) => h.app.inject({ method: 'PUT', url: `${R}/channels/H`, headers: { authorization },
+      payload: chan('H'), remoteAddress: '10.0.0.9' });
+    expect((await put(basic('user', 'guess'))).statusCode).toBe(401);
+    const t0 = performance.now();
+    const order: number[] = [];
+    const held = [0, 1, 2].map(async (i) => {
+      const r = await put(basic('user', `flood${i}`));
+      order.push(i);
+      return { status: r.statusCode, ms: performance.now() - t0 };
+    });
+    const answers = await Promise.all(held);
+    expect(answers.map((a) => a.status)).toEqual([429, 429, 429]);
+    // The third found two already held: answered first, without waiting; the held ones no sooner than holdMs.
+    expect(order[0]).toBe(2);
+    expect(answers[0]?.ms).toBeGreaterThanOrEqual(390);
+    expect(answers[1]?.ms).toBeGreaterThanOrEqual(390);
+    expect(h.verified).toHaveLength(1);
   });
 
   it('answers 503 PVS_MIRROR_TIMEOUT, saying the write is committed, when this replica does not show it in time', async () => {
