@@ -113,7 +113,11 @@ async function runDemo(opts: DemoOptions): Promise<void> {
       start(name, ['bridge', '--name', name, '--bind', '127.0.0.1:0', '--announce', '127.255.255.255:5049', '--announce-interval', '5', '--ttl', String(opts.ttl)]);
     }
     const caster = spawn(process.execPath, [BIN, 'cast', '--st-cmd', join(REPO, 'examples', viaBridge, 'st.cmd')], {
-      stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PVSYNC_LOG_LEVEL: process.env['PVSYNC_LOG_LEVEL'] ?? 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PVSYNC_LOG_LEVEL: process.env['PVSYNC_LOG_LEVEL'] ?? 'warn' },
+    });
+    // Its warnings pass through, except once stopping: losing the bridges stopped before it is the expected end.
+    caster.stderr?.on('data', (chunk: Buffer) => {
+      if (!stopping) process.stderr.write(chunk);
     });
     children.unshift({ name: `reccaster IOC ${viaBridge}`, child: caster }); // stopped last: the bridges mark it Inactive
   }
