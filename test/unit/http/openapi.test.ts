@@ -7,14 +7,18 @@ import { ChangeJournal } from '../../../src/core/watch/journal.js';
 
 const unused = (): never => { throw new Error('not called by this test'); };
 
+// A server with writes, watch and history; `more` adds other parts of AppDeps.
+const writableApp = (more: Partial<Parameters<typeof buildApp>[0]> = {}): ReturnType<typeof buildApp> => buildApp({
+  directory: new Directory(), registry: new Registry(), health: () => ({ ok: true, etcd: null, revision: 0 }),
+  serviceInfo: { version: '9.9.9', backend: () => ({ status: 'Connected' }) },
+  writes: { keys: new Keyspace('/t/'), commit: unused, waitFor: unused, authenticate: unused },
+  watch: { journal: new ChangeJournal(), subscribe: unused, waitFor: unused },
+  history: { at: unused, currentRevision: () => 0 },
+  ...more,
+});
+
 describe('OpenAPI document', () => {
-  const app = buildApp({
-    directory: new Directory(), registry: new Registry(), health: () => ({ ok: true, etcd: null, revision: 0 }),
-    serviceInfo: { version: '9.9.9', backend: () => ({ status: 'Connected' }) },
-    writes: { keys: new Keyspace('/t/'), commit: unused, waitFor: unused, authenticate: unused },
-    watch: { journal: new ChangeJournal(), subscribe: unused, waitFor: unused },
-    history: { at: unused, currentRevision: () => 0 },
-  });
+  const app = writableApp();
   let doc: { openapi: string; info: { version: string }; paths: Record<string, Record<string, unknown>> };
 
   beforeAll(async () => {
@@ -68,12 +72,7 @@ describe('OpenAPI document', () => {
 
 describe('OpenAPI document generated from the routes', () => {
   const routes: Array<{ method: string; url: string }> = [];
-  const app = buildApp({
-    directory: new Directory(), registry: new Registry(), health: () => ({ ok: true, etcd: null, revision: 0 }),
-    serviceInfo: { version: '9.9.9', backend: () => ({ status: 'Connected' }) },
-    writes: { keys: new Keyspace('/t/'), commit: unused, waitFor: unused, authenticate: unused },
-    watch: { journal: new ChangeJournal(), subscribe: unused, waitFor: unused },
-    history: { at: unused, currentRevision: () => 0 },
+  const app = writableApp({
     archiver: { service: { status: unused, switchover: unused }, defaultGroup: 'default', appliance: unused },
     installations: { report: unused, writes: [] },
   });
