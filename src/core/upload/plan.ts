@@ -147,9 +147,14 @@ export const ETCD_TXN_LIMITS: TxnLimits = { maxOps: 128, maxBytes: 1024 * 1024 }
 // Per-op framing in the protobuf request (tags, lengths, lease): a generous upper bound.
 const OP_OVERHEAD = 32;
 
+/** Bytes an op takes in a transaction request (upper bound). */
+export function opBytes(op: WriteOp): number {
+  return utf8Length(op.key) + (op.type === 'put' ? utf8Length(op.value) : 0) + OP_OVERHEAD;
+}
+
 /** Cut ops into transactions within the limits; an op larger than maxBytes by itself goes alone. */
 export function batchOps<T extends WriteOp>(ops: readonly T[], limits: TxnLimits = ETCD_TXN_LIMITS): T[][] {
-  return batchBySize(ops, (op) => utf8Length(op.key) + (op.type === 'put' ? utf8Length(op.value) : 0) + OP_OVERHEAD, limits);
+  return batchBySize(ops, opBytes, limits);
 }
 
 /** Cut items into consecutive batches of at most `maxOps` items and `maxBytes` (by `sizeOf`); order is kept. */

@@ -4,9 +4,8 @@
  * a fast stream goes out in full transactions and a trickle at once. A key is never twice in one transaction (etcd
  * refuses that) nor in two at once (they could commit in either order): its second write waits for the first.
  */
-import { utf8Length } from '../utf8-length.js';
 import type { WriteOp } from '../write-op.js';
-import { ETCD_TXN_LIMITS, type TxnLimits } from './plan.js';
+import { ETCD_TXN_LIMITS, opBytes, type TxnLimits } from './plan.js';
 
 /** Ops for one transaction, and how many of them are records (for the backlog). */
 export interface TxnBatch {
@@ -18,14 +17,6 @@ interface Queued {
   readonly op: WriteOp;
   readonly bytes: number;
   readonly records: number;
-}
-
-// Per-op framing in the protobuf request: a generous upper bound (as plan.ts).
-const OP_OVERHEAD = 32;
-
-/** Bytes an op takes in a transaction request (upper bound). */
-export function opBytes(op: WriteOp): number {
-  return utf8Length(op.key) + (op.type === 'put' ? utf8Length(op.value) : 0) + OP_OVERHEAD;
 }
 
 /** A FIFO of ops cut into transactions; the caller sends them, counts those in flight and reports each one done. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TxnQueue, opBytes } from '../../../src/core/upload/txn-queue.js';
+import { opBytes } from '../../../src/core/upload/plan.js';
+import { TxnQueue } from '../../../src/core/upload/txn-queue.js';
 import type { WriteOp } from '../../../src/core/write-op.js';
 
 const put = (key: string, value = 'v'): WriteOp => ({ type: 'put', key, value });
