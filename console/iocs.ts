@@ -9,7 +9,9 @@ const REFRESH_MS = 1000;
 
 /** Poll `path` every REFRESH_MS while mounted; the latest answer or error (with its HTTP status, 0 for none). */
 export function usePoll<T>(path: string, everyMs = REFRESH_MS): { data: T | null; error: string; errorStatus: number; refresh: () => void } {
-  const [data, setData] = useState<T | null>(null);
+  // Each answer is kept with the path it answers: when the path changes (a new filter, another page) the previous
+  // answer is not shown under the new question; the view says "Loading…" until the new one arrives.
+  const [got, setGot] = useState<{ path: string; data: T } | null>(null);
   const [error, setError] = useState('');
   const [errorStatus, setErrorStatus] = useState(0);
   const [n, setN] = useState(0);
@@ -17,15 +19,17 @@ export function usePoll<T>(path: string, everyMs = REFRESH_MS): { data: T | null
     let stop = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const ac = new AbortController();
+    setError('');
+    setErrorStatus(0);
     const tick = (): void => {
-      get<T>(path, ac.signal).then((d) => { if (!stop) { setData(d); setError(''); setErrorStatus(0); } },
+      get<T>(path, ac.signal).then((d) => { if (!stop) { setGot({ path, data: d }); setError(''); setErrorStatus(0); } },
         (e: Error) => { if (!stop) { setError(e.message); setErrorStatus(e instanceof ApiError ? e.status : 0); } })
         .finally(() => { if (!stop) timer = setTimeout(tick, everyMs); });
     };
     tick();
     return () => { stop = true; clearTimeout(timer); ac.abort(); };
   }, [path, n]);
-  return { data, error, errorStatus, refresh: () => setN(n + 1) };
+  return { data: got !== null && got.path === path ? got.data : null, error, errorStatus, refresh: () => setN(n + 1) };
 }
 
 function StatusBadge(props: { status: string }) {
