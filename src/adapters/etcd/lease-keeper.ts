@@ -4,8 +4,11 @@
  * each attempt with a short deadline of its own (default TTL/4); an attempt that fails or is not answered in time is
  * replaced at once — the client has by then isolated the member it went to, so the replacement goes to another —
  * and up to three attempts may be in flight, so one hanging on a silent member (or on an election) never delays the
- * others. The keeper remembers when the last acknowledged keep-alive was **sent**: etcd counts the TTL from when it
- * received it, never earlier, so `lastAckSentAt + TTL` bounds the server's expiry from below.
+ * others. An interval replaces at most as many attempts as may be in flight: with every member isolated an attempt
+ * fails without any I/O, and replacing it without end would spin on promise callbacks and starve the event loop
+ * (timers, sockets, the probes that would readmit a member) for as long as the outage lasts. The keeper remembers
+ * when the last acknowledged keep-alive was **sent**: etcd counts the TTL from when it received it, never earlier,
+ * so `lastAckSentAt + TTL` bounds the server's expiry from below.
  */
 import { EventEmitter } from 'node:events';
 import type { Etcd3, Lease } from 'etcd3';
@@ -62,6 +65,8 @@ export class LeaseKeeper extends EventEmitter {
   private readonly log: Logger;
   private timer: NodeJS.Timeout | null = null;
   private inFlight = 0;
+  /** Failed attempts replaced at once since the last interval's attempt. */
+  private replaced = 0;
   private ended = false;
 
   constructor(private readonly transport: LeaseTransport, opts: LeaseKeeperOptions) {
@@ -149,6 +154,7 @@ export class LeaseKeeper extends EventEmitter {
       this.lose('deadline');
       return;
     }
+    this.replaced = 0;
     this.attempt();
   }
 
@@ -173,8 +179,11 @@ export class LeaseKeeper extends EventEmitter {
         this.lose('expired');
         return;
       }
+      // Replace it at once: the member it went to is isolated by now, so this one goes elsewhere. Past the budget
+      // (every member failing, often without a round trip) the next interval sends the next one.
+      if (this.replaced >= this.maxInFlight) return;
+      this.replaced++;
       this.log.debug({ lease: id, err: messageOf(err) }, 'keep-alive attempt failed, sending another');
-      // Replace it at once: the member it went to is isolated by now, so this one goes elsewhere.
       this.attempt();
     });
   }

@@ -5,8 +5,11 @@ import { PvsError } from '../../../src/core/errors.js';
 
 const log = pino({ level: 'silent' });
 
-/** A fake etcd: `answer` decides per attempt (by number) whether it is answered (after `rttMs`), hangs, or fails. */
-function fakeTransport(answer: (n: number) => 'ok' | 'hang' | 'refuse' | 'gone', rttMs = 5) {
+/**
+ * A fake etcd: `answer` decides per attempt (by number) whether it is answered (after `rttMs`), hangs, fails after a
+ * round trip (`refuse`) or fails without one (`isolated`: the client skips every member, as etcd3 does).
+ */
+function fakeTransport(answer: (n: number) => 'ok' | 'hang' | 'refuse' | 'isolated' | 'gone', rttMs = 5) {
   const sent: number[] = [];
   const t: LeaseTransport & { sent: number[]; revoked: string[] } = {
     sent,
@@ -17,6 +20,7 @@ function fakeTransport(answer: (n: number) => 'ok' | 'hang' | 'refuse' | 'gone',
       const a = answer(n);
       return new Promise<number>((resolve, reject) => {
         if (a === 'hang') return; // a silent member: the keeper's own deadline must end it
+        if (a === 'isolated') return void reject(new PvsError('PVS_ETCD_UNAVAILABLE', 'etcd member is isolated', { retryable: true }));
         if (a === 'refuse') return void setTimeout(() => reject(new PvsError('PVS_ETCD_UNAVAILABLE', 'refused', { retryable: true })), 1);
         if (rttMs >= timeoutMs) return;
         setTimeout(() => resolve(a === 'gone' ? 0 : 2), rttMs);
@@ -74,6 +78,23 @@ describe('LeaseKeeper', () => {
     await vi.advanceTimersByTimeAsync(260);
     expect(t.sent.length).toBeGreaterThanOrEqual(4);
     expect(k.lastAckSentAt).toBeGreaterThan(1_000_000);
+    k.release();
+  });
+
+  it('with every member isolated, replaces at most three failed attempts per interval instead of spinning', async () => {
+    let down = true;
+    // A bound on the attempts, so that a keeper that spins fails here instead of hanging the test.
+    const t = fakeTransport((n) => (n > 1000 ? 'hang' : down ? 'isolated' : 'ok'));
+    const k = new LeaseKeeper(t, { ttlS: 2, log });
+    const lost = vi.fn();
+    k.on('lost', lost);
+    await k.grant();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(t.sent.length).toBe(4 * 4); // four intervals, each its attempt and three replacements
+    down = false; // a member is readmitted: the next interval's attempt keeps the lease
+    await vi.advanceTimersByTimeAsync(300);
+    expect(k.lastAckSentAt).toBeGreaterThan(1_000_000 + 1000);
+    expect(lost).not.toHaveBeenCalled();
     k.release();
   });
 
