@@ -1,7 +1,6 @@
 // The RecCaster bridge while etcd fails under it in the middle of an upload, on the shared cluster (files run one at a
 // time, so its members are ours to stop): quorum lost briefly, quorum lost beyond the session TTL, and the bridge's
 // only member frozen (it answers nothing) while a second bridge reaches the rest of the cluster.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rangePrefix } from '../../src/adapters/etcd/kv.js';
@@ -9,13 +8,19 @@ import type { RunningBridge } from '../../src/apps/bridge.js';
 import { Keyspace } from '../../src/core/keyspace.js';
 import { encodeStoredRecord, toStoredRecord } from '../../src/core/upload/plan.js';
 import { asIocRecords, bridge, captureLog, castRecords } from '../support/bridge-harness.js';
-import { etcdClient, testCluster, uniqueRoot, withoutQuorum } from '../support/cluster.js';
+import { TEST_CALL_TIMEOUT_MS, etcdClient, memberTxns, testCluster, uniqueRoot, withoutQuorum } from '../support/cluster.js';
 import { until } from '../support/processes.js';
 import { ReconnectingIoc, RecCasterClient, uploadFrames, type BridgeAddress, type CastRecord } from '../support/reccaster-client.js';
 
 const env = (ioc: string): Record<string, string> => ({ EPICS_VERSION: 'EPICS 7.0.3.1', HOSTNAME: 'rack9', IOCNAME: ioc, RSRV_SERVER_PORT: '5064' });
 const STREAMED = 20_000;
 const address = (b: RunningBridge): BridgeAddress => ({ host: '127.0.0.1', port: b.port, key: b.serverKey });
+const RETRYING = 'session write failed, retrying';
+const CLOSING = 'session can no longer write: closing the connection';
+// A write in flight when quorum goes fails at its deadline, a few deadlines at most after the kill; the short
+// outage lasts until one has, and its session TTL covers that bound, the restart and the election with room to spare.
+const SHORT_OUTAGE_MAX_MS = 3 * TEST_CALL_TIMEOUT_MS;
+const SHORT_OUTAGE_TTL_S = 30;
 
 /**
  * Connect an IOC and send the first half of its upload (greeting, environment, half its records): the bridge is
@@ -78,7 +83,7 @@ describe('RecCaster bridge during an etcd outage', () => {
   it('quorum lost for less than the TTL: the streaming session resumes on its connection; the other IOC is untouched', async () => {
     const keys = new Keyspace(uniqueRoot('bridge-quorum-short'));
     const { log, lines } = captureLog();
-    const b = await bridge(client, keys, { ttlSeconds: 15, claimWaitMs: 17_000 }, log);
+    const b = await bridge(client, keys, { ttlSeconds: SHORT_OUTAGE_TTL_S, claimWaitMs: (SHORT_OUTAGE_TTL_S + 2) * 1000 }, log);
     let a: RecCasterClient | undefined;
     try {
       const idle = await publishedIoc(client, keys, b, 'qa', castRecords(200, 'QA'));
@@ -87,11 +92,11 @@ describe('RecCaster bridge during an etcd outage', () => {
       const ioc = await halfUploaded(client, keys, b, 'qb', recs);
       await withoutQuorum(async () => {
         ioc.rest(); // the other half and UploadDone arrive while etcd has no quorum
-        await sleep(3000);
+        // Quorum comes back only once the session has met the outage: one of its writes failed and is retried.
+        await until('a session write failing during the outage', () => lines.some((l) => l['msg'] === RETRYING && l['ioc'] === 'qb@rack9'), SHORT_OUTAGE_MAX_MS);
       });
       await until('qb complete after the outage', holds(async () => (await aliveOf(client, keys, 'qb@rack9')) !== null), 30_000);
-      expect(lines.some((l) => l['msg'] === 'session write failed, retrying')).toBe(true); // it did meet the outage
-      expect(lines.some((l) => l['msg'] === 'session can no longer write: closing the connection')).toBe(false);
+      expect(lines.some((l) => l['msg'] === CLOSING)).toBe(false);
       expect(ioc.c.socket.destroyed).toBe(false); // the same connection: the session resumed
       await expectComplete(client, keys, 'qb@rack9', recs, 'bridge-test');
       // The idle IOC: still connected, and not one of its keys rewritten.
@@ -123,15 +128,17 @@ describe('RecCaster bridge during an etcd outage', () => {
         await ioc.c.closed;
         await until('qa closed by the bridge', () => a.connections > 1, 10_000);
         bAgain = new ReconnectingIoc([address(b)], { env: env('qb'), records: recs }); // the reccaster connects again
-        await sleep(2000); // and keeps trying while etcd is away
+        // and keeps trying while etcd is away: refused (no lease to be had), it comes back.
+        await until('qb refused while etcd is away, and connecting again', () => bAgain!.connections > 1, 15_000);
       });
       await until('both complete after the outage', holds(async () => {
         const [qa, qb] = await Promise.all([aliveOf(client, keys, 'qa@rack9'), aliveOf(client, keys, 'qb@rack9')]);
         const info = await client.get(keys.iocInfo('qb@rack9')).string();
         return qa !== null && qb !== null && info !== null && info.includes('"state":"complete"');
       }), 30_000);
-      const closing = lines.filter((l) => l['msg'] === 'session can no longer write: closing the connection').map((l) => l['ioc']);
+      const closing = lines.filter((l) => l['msg'] === CLOSING).map((l) => l['ioc']);
       expect(new Set(closing)).toEqual(new Set(['qa@rack9', 'qb@rack9']));
+      expect(lines.some((l) => l['msg'] === 'IOC session could not be claimed: closing' && l['ioc'] === 'qb@rack9')).toBe(true);
       await expectComplete(client, keys, 'qb@rack9', recs, 'bridge-test');
       await expectComplete(client, keys, 'qa@rack9', recsA, 'bridge-test');
       // The unchanged IOC's re-upload rewrote none of its records.
@@ -165,6 +172,7 @@ describe('RecCaster bridge during an etcd outage', () => {
       other = idle.c;
       const recs = castRecords(STREAMED, 'QB');
       const ioc = await halfUploaded(client, keys, b1, 'qb', recs);
+      const txnsBefore = await memberTxns(endpoints[victim]!);
       await cluster.freezeMember(cluster.memberNames[victim]!);
       frozen = true;
       ioc.rest();
@@ -179,9 +187,15 @@ describe('RecCaster bridge during an etcd outage', () => {
       frozen = false;
       await cluster.waitHealthy();
       const taken = await published(client, keys, 'qb@rack9');
-      await sleep(1500); // whatever bridge-1 still had queued at the thawed member lands now, or is refused
+      // What bridge-1 sent to the frozen member (its only one) is read now and lands, or is refused: wait for the answers.
+      let txns = txnsBefore;
+      await until('the thawed member answering every transaction it received', holds(async () => {
+        txns = await memberTxns(endpoints[victim]!);
+        return txns.started === txns.handled;
+      }), 10_000);
+      expect(txns.started).toBeGreaterThan(txnsBefore.started); // bridge-1 did send it writes: the check below is not idle
       expect(await published(client, keys, 'qb@rack9')).toEqual(taken);
-      expect(one.lines.some((l) => l['msg'] === 'session can no longer write: closing the connection' && l['ioc'] === 'qb@rack9')).toBe(true);
+      expect(one.lines.some((l) => l['msg'] === CLOSING && l['ioc'] === 'qb@rack9')).toBe(true);
       await expectComplete(client, keys, 'qb@rack9', recs, 'bridge-2');
       // The IOC on bridge-2 saw nothing of it.
       expect(other.socket.destroyed).toBe(false);

@@ -33,9 +33,24 @@ export function uniqueRoot(name: string): string {
   return `/pvsync-test/${safe}-${randomBytes(4).toString('hex')}/`;
 }
 
+/** The deadline of one call of an `etcdClient` (a write in flight when quorum goes fails only after it). */
+export const TEST_CALL_TIMEOUT_MS = 5000;
+
 /** An etcd3 client on the shared cluster (or `endpoints`) with call deadlines; close it in afterAll. */
 export function etcdClient(endpoints: readonly string[] = testEndpoints()): Etcd3 {
-  return createEtcdClient(endpoints, { callTimeoutMs: 5000, dialTimeoutMs: 2000 });
+  return createEtcdClient(endpoints, { callTimeoutMs: TEST_CALL_TIMEOUT_MS, dialTimeoutMs: 2000 });
+}
+
+/**
+ * The transactions the member at `clientUrl` has received (its gRPC server started) and answered (handled), from its
+ * /metrics. Equal counts after a thaw: the requests that waited in its sockets have all been answered.
+ */
+export async function memberTxns(clientUrl: string): Promise<{ started: number; handled: number }> {
+  const text = await (await fetch(`${clientUrl}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+  const total = (metric: string): number => text.split('\n')
+    .filter((l) => l.startsWith(`${metric}{`) && l.includes('grpc_method="Txn"'))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return { started: total('grpc_server_started_total'), handled: total('grpc_server_handled_total') };
 }
 
 /**
