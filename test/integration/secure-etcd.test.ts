@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Etcd3, type Watcher } from 'etcd3';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdArchiverService } from '../../src/adapters/etcd/archiver-ops.js';
 import { ArchiverGroupStore, grantLease, revokeLease } from '../../src/adapters/etcd/archiver-election.js';
@@ -17,6 +16,7 @@ import { Mirror, type MirrorSink } from '../../src/adapters/etcd/mirror.js';
 import { PvsError } from '../../src/core/errors.js';
 import { Keyspace } from '../../src/core/keyspace.js';
 import type { DirectoryEvent } from '../../src/core/directory/events.js';
+import { captureLog } from '../support/bridge-harness.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { freePorts } from '../support/free-ports.js';
 import { startPvsync, until, type PvsyncProcess } from '../support/processes.js';
@@ -231,17 +231,20 @@ describe('pvsync on a secured etcd (TLS, client certificates, roles)', () => {
       const applied: DirectoryEvent[] = [];
       const sink: MirrorSink = { clear: () => undefined, apply: (events) => { applied.push(...events); } };
       const viaProxy = client(pw.security, [`https://127.0.0.1:${proxy.port}`]);
-      const mirror = new Mirror({ client: viaProxy, keys, sink, log: pino({ level: 'silent' }) });
+      const { log, lines } = captureLog('debug');
+      const mirror = new Mirror({ client: viaProxy, keys, sink, log });
+      // On a failure, say what the mirror went through (its log), not only that it timed out.
+      const withLog = (err: unknown): never => { throw new Error(`${String(err)}; mirror log: ${lines.map((l) => JSON.stringify(l)).join('\n')}`); };
       try {
         await mirror.start();
         await waitPastTtl();
         proxy.dropAll(); // the watch stream reconnects with the token it had, which etcd has forgotten
         await root.put(keys.channel('PW:AFTER')).value(JSON.stringify({ name: 'PW:AFTER', owner: 'x', properties: [], tags: [] }));
-        await until('mirror applied the put', () => applied.some((e) => JSON.stringify(e).includes('PW:AFTER')), 15_000);
+        await until('mirror applied the put', () => applied.some((e) => JSON.stringify(e).includes('PW:AFTER')), 15_000).catch(withLog);
         expect(mirror.ready).toBe(true);
         // Still following the watch (not just a re-list that happened to include the first put).
         await root.put(keys.channel('PW:LATER')).value(JSON.stringify({ name: 'PW:LATER', owner: 'x', properties: [], tags: [] }));
-        await until('mirror applied the next put', () => applied.some((e) => JSON.stringify(e).includes('PW:LATER')), 10_000);
+        await until('mirror applied the next put', () => applied.some((e) => JSON.stringify(e).includes('PW:LATER')), 10_000).catch(withLog);
       } finally {
         await mirror.stop();
         await proxy.stop();

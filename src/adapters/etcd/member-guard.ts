@@ -29,6 +29,15 @@ interface UnaryCall {
   readonly reject: (err: Error) => void;
 }
 
+/**
+ * The guard's own rejections (a member isolated, a leader change): retryable for etcd3, but not a fault of the member
+ * the call was on, so they never count against it.
+ */
+class GuardRejection extends GRPCUnavailableError {}
+
+// etcd's answers while an election is under way (Unavailable): the cluster's state, not this member's.
+const ELECTION = /no leader|leader changed/i;
+
 interface MemberCalls {
   readonly streams: Set<CancellableStream>;
   readonly unary: Set<UnaryCall>;
@@ -103,9 +112,14 @@ export class MemberGuards {
     }
   }
 
-  /** A call through `member` failed: a timeout or an unavailable member isolates it (see MemberHealth.callFailed). */
+  /**
+   * A call through `member` failed: a timeout or an unavailable member isolates it (see MemberHealth.callFailed).
+   * Not the guard's own rejections, nor etcd's "no leader" / "leader changed": isolating healthy followers during an
+   * election would leave a silent former leader as the only member calls may go to.
+   */
   private failed(member: string, err: unknown): void {
-    if (!this.probed || !(err instanceof GRPCDeadlineExceededError || err instanceof GRPCUnavailableError)) return;
+    if (!this.probed || err instanceof GuardRejection) return;
+    if (!(err instanceof GRPCDeadlineExceededError || err instanceof GRPCUnavailableError) || ELECTION.test(err.message)) return;
     const change = this.health.callFailed(member, this.now());
     if (change !== null) this.apply([change]);
   }
@@ -125,7 +139,7 @@ export class MemberGuards {
       const streams = calls === undefined ? [] : [...calls.streams];
       const unary = calls === undefined ? [] : [...calls.unary];
       this.log.warn({ member: c.member, reason: c.reason, streams: streams.length, calls: unary.length }, 'etcd member isolated');
-      for (const u of unary) u.reject(new GRPCUnavailableError(`etcd member ${c.member} isolated (${c.reason})`));
+      for (const u of unary) u.reject(new GuardRejection(`etcd member ${c.member} isolated (${c.reason})`));
       // The streams' owners (etcd3's watch manager, a keep-alive attempt) see an error and start again elsewhere.
       for (const s of streams) s.cancel();
     }
@@ -143,7 +157,7 @@ export class MemberGuards {
       for (const u of [...calls.unary]) {
         if (u.startedAt >= before) continue;
         calls.unary.delete(u);
-        u.reject(new GRPCUnavailableError('etcd leader changed while the call was in flight'));
+        u.reject(new GuardRejection('etcd leader changed while the call was in flight'));
         n++;
       }
     }

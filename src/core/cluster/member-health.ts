@@ -50,13 +50,17 @@ export class MemberHealth {
   }
 
   /**
-   * One round of probes sent to all members at the same time. A bad member is isolated only when another member
-   * answered well in the same round: when nobody does, the fault is more likely on our side (our own network, or our
-   * event loop stalled past the probe deadline) or the whole cluster is leaderless, and skipping members cannot help.
+   * One round of probes sent to all members at the same time. A silent member (timeout, error) is isolated when
+   * another member answered in the same round, even without a leader: a cut-off leader is then skipped while the
+   * others elect a new one. A member without a leader is isolated only when another one has a leader. When nobody
+   * answers, the fault is more likely on our side (our own network, or our event loop stalled past the probe
+   * deadline), and when nobody has a leader the whole cluster is electing: skipping members cannot help then.
    */
   round(results: ReadonlyMap<string, ProbeResult>, now: number): MemberChange[] {
-    const anyGood = [...results.values()].some((r) => r === 'ok');
-    if (!anyGood) return [];
+    const all = [...results.values()];
+    const anyGood = all.some((r) => r === 'ok');
+    const anyAnswer = anyGood || all.some((r) => r === 'no-leader');
+    if (!anyAnswer) return [];
     const changes: MemberChange[] = [];
     for (const [member, result] of results) {
       const s = this.members.get(member);
@@ -73,6 +77,7 @@ export class MemberHealth {
         }
       } else {
         s.goodInRow = 0;
+        if (result === 'no-leader' && !anyGood) continue;
         if (!s.isolated) {
           const reason: IsolationReason = result === 'no-leader' ? 'no-leader' : result === 'timeout' ? 'probe-timeout' : 'probe-error';
           s.isolated = true;

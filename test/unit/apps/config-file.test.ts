@@ -1,14 +1,15 @@
 // One config loader: the cluster description, the auth file and the archiver-agent's config all fail the same way,
 // a PVS_CONFIG error naming the kind of file, the file, and the field.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAgentConfigFile } from '../../../src/apps/archiver-config.js';
 import { loadAuthFile, loadClusterSpec } from '../../../src/apps/config-files.js';
 
 let dir: string;
 beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'pvsync-cfgfile-')); });
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const loaders: Array<[string, (path: string) => Promise<unknown>, string, string]> = [
   ['cluster description', loadClusterSpec, 'token: t\nhost: "bad host!"\n', 'host: '],

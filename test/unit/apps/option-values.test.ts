@@ -1,7 +1,6 @@
 // One option parser for every command: numbers, durations and lists, from flags, environment and config files.
 // Every numeric option of every command is declared through it, and a bad value names the option and the value.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command, Option } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -10,6 +9,7 @@ import { buildProgram, main } from '../../../src/apps/cli.js';
 import {
   isParsedOption, parseList, parseOptionValue, readValue, type ValueRule,
 } from '../../../src/apps/option-values.js';
+import { testDir } from '../../support/temp-dir.js';
 
 /** Every command of the program with its path (`['archiver', 'switchover']`). */
 function commandsOf(cmd: Command, path: string[] = []): Array<{ path: string[]; cmd: Command }> {
@@ -165,7 +165,7 @@ describe('archiver-agent settings from environment and file', () => {
   });
 
   it('a file value with a unit is read as the flag would be', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'pvsync-optv-'));
+    const dir = await testDir('pvsync-optv-');
     const file = join(dir, 'agent.yml');
     await writeFile(file, 'ttl: 6s\nhealth:\n  interval: 500ms\n');
     const s = resolveAgentSettings(cli, {}, readAgentConfigFile(file));

@@ -67,6 +67,29 @@ describe('MemberGuards', () => {
     await expect(later).resolves.toBe(5);
   });
 
+  it('its own rejections and etcd\'s election answers never isolate a member (a leader change isolates no follower)', async () => {
+    let now = 1000;
+    const g = new MemberGuards(M, log, true, () => now);
+    const onA = g.policyFor(A).execute(() => new Promise<number>(() => undefined));
+    const onB = g.policyFor(B).execute(() => new Promise<number>(() => undefined));
+    now = 2000;
+    expect(g.leaderChanged(1500)).toBe(2);
+    await expect(onA).rejects.toBeInstanceOf(GRPCUnavailableError);
+    await expect(onB).rejects.toBeInstanceOf(GRPCUnavailableError);
+    for (const msg of ['etcdserver: no leader', 'etcdserver: leader changed']) {
+      await expect(g.policyFor(C).execute(() => Promise.reject(new GRPCUnavailableError(msg)))).rejects.toThrow(msg);
+    }
+    expect(g.view().filter((v) => v.isolated)).toEqual([]);
+    // A member isolated by a probe fails its calls in flight: that does not cascade to another member either.
+    const hanging = g.policyFor(A).execute(() => new Promise<number>(() => undefined));
+    g.probeRound(round('timeout', 'no-leader', 'no-leader'));
+    await expect(hanging).rejects.toBeInstanceOf(GRPCUnavailableError);
+    expect(g.view().filter((v) => v.isolated).map((v) => v.member)).toEqual([A]);
+    // A real fault of a healthy-looking member still counts.
+    await expect(g.policyFor(B).execute(() => Promise.reject(new GRPCUnavailableError('connect ECONNREFUSED')))).rejects.toThrow();
+    expect(g.view().filter((v) => v.isolated).map((v) => v.member)).toEqual([A, B]);
+  });
+
   it('cancelStreams cancels every open stream of the client', async () => {
     const g = new MemberGuards(M, log, true);
     const s1 = new FakeStream();

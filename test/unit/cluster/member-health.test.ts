@@ -15,10 +15,21 @@ describe('MemberHealth', () => {
     expect(h.view(350).find((v) => v.member === 'b')).toEqual({ member: 'b', isolated: true, reason: 'probe-timeout', sinceMs: 250 });
   });
 
-  it('isolates nobody when no member answers well (we are the cut-off one, or an election is under way)', () => {
+  it('isolates nobody when no member answers (we are the cut-off one) or none has a leader (an election)', () => {
     const h = new MemberHealth(M);
-    expect(h.round(round('timeout', 'timeout', 'no-leader'), 100)).toEqual([]);
+    expect(h.round(round('timeout', 'timeout', 'timeout'), 100)).toEqual([]);
+    expect(h.round(round('no-leader', 'no-leader', 'no-leader'), 200)).toEqual([]);
+    expect(h.round(round('error', 'timeout', 'error'), 300)).toEqual([]);
     expect(M.every((m) => h.usable(m))).toBe(true);
+  });
+
+  it('isolates a silent member while the others answer without a leader (the cut-off leader during the election)', () => {
+    const h = new MemberHealth(M);
+    expect(h.round(round('timeout', 'no-leader', 'no-leader'), 100)).toEqual([{ member: 'a', isolated: true, reason: 'probe-timeout' }]);
+    expect([h.usable('a'), h.usable('b'), h.usable('c')]).toEqual([false, true, true]);
+    // The election ends: the followers have a leader, the silent one stays out until it answers twice.
+    expect(h.round(round('timeout', 'ok', 'ok'), 200)).toEqual([]);
+    expect(h.usable('a')).toBe(false);
   });
 
   it('brings a member back only after `restoreAfter` consecutive good rounds', () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -8,12 +8,13 @@ import { runStartHooks, runStopHooks } from '../../../src/adapters/hooks/hook-ru
 import { runCommand } from '../../../src/adapters/hooks/run-command.js';
 import { agentSettingsFromEnv, parseDiskSpec, readAgentConfigFile, resolveAgentSettings } from '../../../src/apps/archiver-config.js';
 import { isPvsError } from '../../../src/core/errors.js';
+import { testDir } from '../../support/temp-dir.js';
 
 const log = pino({ level: 'silent' });
 
 describe('agent settings', () => {
   it('options override environment, which overrides the file, which overrides defaults', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'pvsync-cfg-'));
+    const dir = await testDir('pvsync-cfg-');
     const file = join(dir, 'agent.yml');
     await writeFile(file, 'node: from-file\ngroup: g-file\nttl: 9\nstart: [s1, s2]\nstop: [x]\nhealth:\n  disk: /data:10G\n');
     const env = agentSettingsFromEnv({ PVSYNC_ARCHIVER_GROUP: 'g-env', PVSYNC_ARCHIVER_STOP: 'stop-a\nstop-b\n' });
@@ -46,7 +47,7 @@ describe('agent settings', () => {
 
 describe('hooks', () => {
   it('start hooks stop at the first failure; stop hooks all run', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'pvsync-hooks-'));
+    const dir = await testDir('pvsync-hooks-');
     const f = join(dir, 'trace');
     const opts = { timeoutMs: 5000, env: { PATH: process.env['PATH'] ?? '', PVSYNC_FENCING_TOKEN: '42' }, log };
     const st = await runStartHooks([`echo s1 >>${f}`, 'exit 3', `echo s3 >>${f}`], opts);
@@ -79,7 +80,7 @@ describe('hooks', () => {
 
 describe('health checks', () => {
   it('process alive from a pid file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'pvsync-health-'));
+    const dir = await testDir('pvsync-health-');
     const f = join(dir, 'pid');
     await writeFile(f, String(process.pid));
     expect((await processAliveCheck(f).run()).ok).toBe(true);
