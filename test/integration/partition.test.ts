@@ -28,6 +28,7 @@ describe('a silent etcd member (network partition)', () => {
   }, 60_000);
 
   const check = async (r: CutReport): Promise<void> => {
+    console.log(`partition cut ${r.role}: firstWriteMs ${JSON.stringify(r.firstWriteMs)}, mirrorStallMs ${JSON.stringify(r.mirrorStallMs)}`);
     const detail = `${JSON.stringify(r)}\n${await s.diagnostics()}`;
     // No channel of the live IOC turned Inactive, in etcd or in either replica.
     expect(r.livenessGapMs, detail).toBe(0);

@@ -8,7 +8,7 @@ import { noop } from 'cockatiel';
 import { Etcd3, type IOptions } from 'etcd3';
 import { pino, type Logger } from 'pino';
 import { MemberGuards } from './member-guard.js';
-import { MemberProber, type ProberOptions } from './member-prober.js';
+import { DEFAULT_PROBE_TIMEOUT_MS, MemberProber, type ProberOptions } from './member-prober.js';
 import { requireLeader } from './require-leader.js';
 import { reauthenticateWatches } from './watch-reauth.js';
 
@@ -72,7 +72,8 @@ export function createEtcdClient(endpoints: readonly string[], opts: EtcdClientO
     },
   };
   const probed = opts.probe !== false && endpoints.length >= 2;
-  const guards = new MemberGuards(endpoints, log, probed);
+  const probeTimeoutMs = (opts.probe === false ? undefined : opts.probe?.timeoutMs) ?? DEFAULT_PROBE_TIMEOUT_MS;
+  const guards = new MemberGuards(endpoints, log, probed, Date.now, probeTimeoutMs);
   const prober = !probed ? null : new MemberProber(guards, (member) => new Etcd3({
     ...base, hosts: [member], faultHandling: { host: () => noop, global: noop },
   }), log, opts.probe ?? {});

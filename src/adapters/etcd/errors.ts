@@ -47,7 +47,7 @@ export function wrapEtcdError(err: unknown, what: string): PvsError {
   const transient = err instanceof GRPCUnavailableError || err instanceof GRPCDeadlineExceededError
     || err instanceof GRPCCancelledError || err instanceof GRPCInternalError || err instanceof GRPCUnknownError
     || err instanceof GRPCUnauthenticatedError
-    // Every member isolated or its breaker open (member-guard.ts): for now, as an outage is.
+    // Every member's breaker open (a client without member probes, member-guard.ts): an outage.
     || err instanceof BrokenCircuitError
     || (err instanceof Error && isRecoverableError(err))
     || /no leader|leader changed|timed out|unavailable|ECONNREFUSED|deadline|too many requests|invalid auth token/i.test(message);

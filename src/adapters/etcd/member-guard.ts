@@ -3,15 +3,20 @@
  * while it is isolated (etcd3 then moves to the next member at once), fails its in-flight unary calls with a
  * retryable error the moment it is isolated (etcd3 retries them on another member), and cancels its open streams
  * (watch, lease keep-alive) so they are re-established elsewhere. Isolation follows `MemberHealth`: probes
- * (member-prober.ts) and calls through the member that timed out or found it unavailable.
+ * (member-prober.ts) and calls through the member that waited on it in vain or could not reach it. Only the
+ * member's own fault counts: etcd's answers (a leader election under way: "leader changed", "no leader"), a deadline
+ * spent before the attempt (etcd3 retries a call with its first deadline) and the guard's own rejections say
+ * nothing against the member: with the leader cut off, isolating the healthy followers on them would leave only the
+ * silent leader to call.
  */
 import {
-  BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen,
+  BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen, noop,
   type IDefaultPolicyContext, type IPolicy,
 } from 'cockatiel';
 import { GRPCDeadlineExceededError, GRPCUnavailableError, isRecoverableError } from 'etcd3';
 import type { Logger } from 'pino';
 import { MemberHealth, type MemberChange, type MemberView, type ProbeResult } from '../../core/cluster/member-health.js';
+import { DEFAULT_PROBE_TIMEOUT_MS } from './member-prober.js';
 
 /** The part of a gRPC client stream the guard needs (grpc-js ClientDuplexStream). */
 interface CancellableStream {
@@ -29,14 +34,8 @@ interface UnaryCall {
   readonly reject: (err: Error) => void;
 }
 
-/**
- * The guard's own rejections (a member isolated, a leader change): retryable for etcd3, but not a fault of the member
- * the call was on, so they never count against it.
- */
+/** A call failed by the guard itself (its member isolated, or the leader changed): retryable, and no fault of the member. */
 class GuardRejection extends GRPCUnavailableError {}
-
-// etcd's answers while an election is under way (Unavailable): the cluster's state, not this member's.
-const ELECTION = /no leader|leader changed/i;
 
 interface MemberCalls {
   readonly streams: Set<CancellableStream>;
@@ -48,24 +47,30 @@ export class MemberGuards {
   private readonly health: MemberHealth;
   private readonly calls = new Map<string, MemberCalls>();
   private readonly now: () => number;
+  private readonly silentAfterMs: number;
 
   /**
    * `probed`: whether a MemberProber feeds these guards. Without one, failed calls isolate nobody (only probes
-   * could bring the member back).
+   * could bring the member back). `silentAfterMs`: how long an attempt must have waited on a member for its timeout
+   * to count as the member's silence (the probes' deadline: a shorter wait would not fail a probe either).
    */
   constructor(
     readonly members: readonly string[], private readonly log: Logger, private readonly probed: boolean,
-    now: () => number = Date.now,
+    now: () => number = Date.now, silentAfterMs = DEFAULT_PROBE_TIMEOUT_MS,
   ) {
     this.now = now;
+    this.silentAfterMs = silentAfterMs;
     this.health = new MemberHealth(members, {}, now());
     for (const m of members) this.calls.set(m, { streams: new Set(), unary: new Set() });
   }
 
   /** The policy etcd3 runs every call to `member` through (its `faultHandling.host`). */
   policyFor(member: string): IPolicy<IDefaultPolicyContext> {
-    // etcd3's default per-host breaker (3 consecutive recoverable failures open it for 5 s), kept underneath.
-    const breaker = circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(3) });
+    // Without probes, etcd3's default per-host breaker (3 consecutive recoverable failures open it for 5 s). With
+    // them, none: the probes readmit a member within a round, and a breaker kept blocking for 5 s a member they had
+    // readmitted, or the last usable one after three quick "no leader" answers in an election.
+    const breaker = this.probed ? noop
+      : circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 5000, breaker: new ConsecutiveBreaker(3) });
     const calls = this.calls.get(member);
     if (calls === undefined) throw new RangeError(`unknown etcd member ${member}`);
     const execute = <T>(fn: (context: IDefaultPolicyContext) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> => {
@@ -82,11 +87,12 @@ export class MemberGuards {
   }
 
   private async run<T>(member: string, calls: MemberCalls, fn: () => PromiseLike<T> | T): Promise<T> {
+    const startedAt = this.now();
     let result: PromiseLike<T> | T;
     try {
       result = fn();
     } catch (err) {
-      this.failed(member, err);
+      this.failed(member, err, startedAt);
       throw err;
     }
     if (isStream(result)) {
@@ -100,12 +106,12 @@ export class MemberGuards {
     }
     let reject!: (err: Error) => void;
     const isolated = new Promise<never>((_, r) => { reject = r; });
-    const call: UnaryCall = { startedAt: this.now(), reject };
+    const call: UnaryCall = { startedAt, reject };
     calls.unary.add(call);
     try {
       return await Promise.race([result, isolated]);
     } catch (err) {
-      this.failed(member, err);
+      this.failed(member, err, startedAt);
       throw err;
     } finally {
       calls.unary.delete(call);
@@ -113,13 +119,11 @@ export class MemberGuards {
   }
 
   /**
-   * A call through `member` failed: a timeout or an unavailable member isolates it (see MemberHealth.callFailed).
-   * Not the guard's own rejections, nor etcd's "no leader" / "leader changed": isolating healthy followers during an
-   * election would leave a silent former leader as the only member calls may go to.
+   * An attempt through `member`, started at `startedAt`, failed. It isolates the member (MemberHealth.callFailed)
+   * when it is the member's own fault: it waited at least `silentAfterMs` in vain, or gRPC could not reach the member.
    */
-  private failed(member: string, err: unknown): void {
-    if (!this.probed || err instanceof GuardRejection) return;
-    if (!(err instanceof GRPCDeadlineExceededError || err instanceof GRPCUnavailableError) || ELECTION.test(err.message)) return;
+  private failed(member: string, err: unknown, startedAt: number): void {
+    if (!this.probed || !isMemberFault(err, this.now() - startedAt, this.silentAfterMs)) return;
     const change = this.health.callFailed(member, this.now());
     if (change !== null) this.apply([change]);
   }
@@ -186,4 +190,16 @@ export class MemberGuards {
   view(): MemberView[] {
     return this.health.view(this.now());
   }
+}
+
+/**
+ * Whether a failed attempt that ran `waitedMs` on its member says the member is silent or unreachable. An answer of
+ * etcd's ("etcdserver: …", e.g. "leader changed" or "no leader" during an election) proves the member reachable; a
+ * deadline that ran out sooner than `silentAfterMs` was spent elsewhere (etcd3's retries keep the call's deadline)
+ * or was shorter than a probe's, and proves nothing.
+ */
+function isMemberFault(err: unknown, waitedMs: number, silentAfterMs: number): boolean {
+  if (err instanceof GuardRejection) return false;
+  if (err instanceof GRPCDeadlineExceededError) return waitedMs >= silentAfterMs;
+  return err instanceof GRPCUnavailableError && !err.message.includes('etcdserver:');
 }

@@ -9,6 +9,9 @@ import type { Logger } from 'pino';
 import type { ProbeResult } from '../../core/cluster/member-health.js';
 import type { MemberGuards } from './member-guard.js';
 
+/** A probe's default deadline in ms: a member that does not answer within it counts as silent. */
+export const DEFAULT_PROBE_TIMEOUT_MS = 500;
+
 /** Timing of the probes. */
 export interface ProberOptions {
   /** Pause between rounds in ms (default 250). */
@@ -36,7 +39,7 @@ export class MemberProber {
     opts: ProberOptions = {},
   ) {
     this.intervalMs = opts.intervalMs ?? 250;
-    this.timeoutMs = opts.timeoutMs ?? 500;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   }
 
   /** Start the rounds (the first one at once). */

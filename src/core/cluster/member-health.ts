@@ -50,42 +50,43 @@ export class MemberHealth {
   }
 
   /**
-   * One round of probes sent to all members at the same time. A silent member (timeout, error) is isolated when
-   * another member answered in the same round, even without a leader: a cut-off leader is then skipped while the
-   * others elect a new one. A member without a leader is isolated only when another one has a leader. When nobody
-   * answers, the fault is more likely on our side (our own network, or our event loop stalled past the probe
-   * deadline), and when nobody has a leader the whole cluster is electing: skipping members cannot help then.
+   * One round of probes sent to all members at the same time. A bad member is isolated only when another member
+   * answered well in the same round: when nobody does, the fault is more likely on our side (our own network, or our
+   * event loop stalled past the probe deadline) or the whole cluster is leaderless, and skipping members cannot help.
+   * A round never leaves every member isolated: when no usable member answered well, the members that did are
+   * readmitted at once (during an election the followers lose and regain their leader one after the other; holding a
+   * member back for its streak then would leave only members that just failed — a silent one among them).
    */
   round(results: ReadonlyMap<string, ProbeResult>, now: number): MemberChange[] {
-    const all = [...results.values()];
-    const anyGood = all.some((r) => r === 'ok');
-    const anyAnswer = anyGood || all.some((r) => r === 'no-leader');
-    if (!anyAnswer) return [];
+    const good = [...results].filter(([m, r]) => r === 'ok' && this.members.has(m)).map(([m]) => m);
+    if (good.length === 0) return [];
     const changes: MemberChange[] = [];
+    const readmit = (member: string, s: MemberState): void => {
+      s.isolated = false;
+      s.reason = null;
+      s.since = now;
+      changes.push({ member, isolated: false, reason: 'recovered' });
+    };
+    for (const member of good) {
+      const s = this.state(member);
+      s.goodInRow++;
+      // A failed call may only have met an election (every write waits for the new leader): one good probe clears it.
+      const needed = s.reason === 'call-failed' ? 1 : this.restoreAfter;
+      if (s.isolated && s.goodInRow >= needed) readmit(member, s);
+    }
+    if (good.every((m) => this.state(m).isolated)) {
+      for (const m of good) readmit(m, this.state(m));
+    }
     for (const [member, result] of results) {
       const s = this.members.get(member);
-      if (s === undefined) continue;
-      if (result === 'ok') {
-        s.goodInRow++;
-        // A failed call may only have met an election (every write waits for the new leader): one good probe clears it.
-        const needed = s.reason === 'call-failed' ? 1 : this.restoreAfter;
-        if (s.isolated && s.goodInRow >= needed) {
-          s.isolated = false;
-          s.reason = null;
-          s.since = now;
-          changes.push({ member, isolated: false, reason: 'recovered' });
-        }
-      } else {
-        s.goodInRow = 0;
-        if (result === 'no-leader' && !anyGood) continue;
-        if (!s.isolated) {
-          const reason: IsolationReason = result === 'no-leader' ? 'no-leader' : result === 'timeout' ? 'probe-timeout' : 'probe-error';
-          s.isolated = true;
-          s.reason = reason;
-          s.since = now;
-          changes.push({ member, isolated: true, reason });
-        }
-      }
+      if (s === undefined || result === 'ok') continue;
+      s.goodInRow = 0;
+      if (s.isolated) continue;
+      const reason: IsolationReason = result === 'no-leader' ? 'no-leader' : result === 'timeout' ? 'probe-timeout' : 'probe-error';
+      s.isolated = true;
+      s.reason = reason;
+      s.since = now;
+      changes.push({ member, isolated: true, reason });
     }
     return changes;
   }
@@ -106,11 +107,18 @@ export class MemberHealth {
     return { member, isolated: true, reason: 'call-failed' };
   }
 
-  /** Whether calls may go to `member`: it is not isolated, or every member is (then all are tried as before). */
+  /**
+   * Whether calls may go to `member`: it is not isolated. Some member always is usable: a failed call never isolates
+   * the last one, and a round with a good answer leaves the member that gave it usable.
+   */
   usable(member: string): boolean {
+    return this.members.get(member)?.isolated !== true;
+  }
+
+  private state(member: string): MemberState {
     const s = this.members.get(member);
-    if (s === undefined || !s.isolated) return true;
-    return [...this.members.values()].every((o) => o.isolated);
+    if (s === undefined) throw new RangeError(`unknown etcd member ${member}`);
+    return s;
   }
 
   /** Every member's state at `now`. */
