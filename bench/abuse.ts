@@ -134,7 +134,7 @@ async function measure(port: number): Promise<void> {
   loop.disable();
   const client_wait_pct = Math.round((sched('/proc/self/schedstat').wait - w0) / ((performance.now() - t0) * 1e4));
   lat.sort((a, b) => a - b);
-  const q = (p: number): number => Number((lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? 0).toFixed(2));
+  const q = (p: number): number => r2(quantile(lat, p));
   console.log(JSON.stringify({ requests: lat.length, p50_ms: q(0.5), p99_ms: q(0.99), max_ms: q(1), not_200: bad, lat_ms: lat.map(r2),
     client_lag_p99_ms: Number((loop.percentile(99) / 1e6).toFixed(2)), client_lag_max_ms: Number((loop.max / 1e6).toFixed(2)), client_wait_pct }));
 }
@@ -280,6 +280,8 @@ interface Phase {
   machine_busy_pct: number[];
 }
 
+/** The `p` quantile of `sorted` (ascending), as the normal client's phases report it; 0 for none. */
+const quantile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -394,7 +396,7 @@ async function main(): Promise<void> {
       // slowest, so one unlucky phase weighs as little as it should.
       const p99Of = (pick: (x: { alone: Phase; attacked: Phase }) => Phase): number => {
         const all = rs.flatMap((x) => pick(x).lat_ms).sort((a, b) => a - b);
-        return all[Math.min(all.length - 1, Math.floor(all.length * 0.99))] ?? 0;
+        return quantile(all, 0.99);
       };
       const pooled = { alone: p99Of((x) => x.alone), attacked: p99Of((x) => x.attacked) };
       const of = (pick: (p: Phase) => number): [number, number] => [r2(median(rs.map((x) => pick(x.alone)))), r2(median(rs.map((x) => pick(x.attacked))))];
